@@ -1,0 +1,1 @@
+"""Oracle CrowdTwist integration for privacy-automation hosts."""

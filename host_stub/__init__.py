@@ -1,0 +1,1 @@
+"""A small but real privacy-automation host: hookspecs, plugin discovery, CLI, request store."""

@@ -1,0 +1,266 @@
+"""``host-stub``: drive privacy requests through installed integration plugins.
+
+Exit codes: 0 success, 1 the request failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+import attrs
+import pluggy
+
+from host_stub.config import config_path, load_config
+from host_stub.errors import ConfigError, HostError, redact
+from host_stub.plugins import installed_integrations, make_plugin_manager
+from host_stub.runner import TERMINAL_STATES, PollPolicy, RequestFailed, Runner, describe_ticket
+from host_stub.store import PrivacyRequest, RequestStore
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+@attrs.define
+class Console:
+    """Writes to stdout/stderr with every known secret redacted."""
+
+    out: TextIO
+    err: TextIO
+    secrets: list[str] = attrs.field(factory=list)
+
+    def print(self, text: str = "") -> None:
+        print(redact(text, self.secrets), file=self.out)
+
+    def progress(self, text: str) -> None:
+        print(redact(text, self.secrets), file=self.err, flush=True)
+
+    def error(self, text: str) -> None:
+        print(redact(f"error: {text}", self.secrets), file=self.err)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="host-stub", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--config", help="TOML settings file (default: ./host-stub.toml)")
+    parser.add_argument("--integration", default="crowdtwist", help="default: crowdtwist")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks (redacted)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("integrations", help="list installed integration plugins")
+    sub.add_parser("check", help="validate the configured credentials")
+    access = sub.add_parser("access", help="collect everything held on a person")
+    _add_identifier_args(access)
+    access.add_argument("--output", type=Path, help="report file (default: in reports_dir)")
+    delete = sub.add_parser("delete", help="erase a person and wait for completion")
+    _add_identifier_args(delete)
+    delete.add_argument("--no-wait", action="store_true", help="submit and return")
+    _add_poll_args(delete)
+    status = sub.add_parser("status", help="show stored requests, or one in full")
+    status.add_argument("request_id", nargs="?")
+    resume = sub.add_parser("resume", help="continue every pending deletion in the store")
+    _add_poll_args(resume)
+    sub.add_parser("sandbox", help="run the local CrowdTwist sandbox (see: sandbox --help)")
+    sub.add_parser("demo", help="run the whole flow against the embedded sandbox")
+    return parser
+
+
+def _add_identifier_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--email", action="append", default=[], metavar="E")
+    parser.add_argument("--user-id", action="append", default=[], metavar="U")
+
+
+def _add_poll_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--poll-interval", type=float, default=1.0, metavar="S")
+    parser.add_argument("--max-poll-interval", type=float, default=30.0, metavar="S")
+    parser.add_argument("--max-wait", type=float, default=None, metavar="S")
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    plugin_manager: pluggy.PluginManager | None = None,
+) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    env = os.environ if environ is None else environ
+    console = Console(out or sys.stdout, err or sys.stderr)
+    if args_list[:1] == ["sandbox"]:
+        from host_stub.sandbox import main as sandbox_main
+
+        return int(sandbox_main(args_list[1:]))
+    try:
+        args = build_parser().parse_args(args_list)
+    except _UsageError as exc:
+        console.error(str(exc))
+        return EXIT_USAGE
+    if args.command == "demo":
+        from host_stub.demo import run_demo
+
+        return run_demo(console)
+    try:
+        pm = plugin_manager or make_plugin_manager()
+        return asyncio.run(_dispatch(args, env, console, pm))
+    except ConfigError as exc:
+        console.error(str(exc))
+        return EXIT_USAGE
+    except ValueError as exc:  # the plugin's way of saying the settings are wrong
+        console.error(str(exc))
+        return EXIT_USAGE
+    except HostError as exc:
+        console.error(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        console.error("interrupted")
+        return 130
+    except Exception as exc:
+        if args.debug:
+            console.progress("".join(traceback.format_exception(exc)))
+        console.error(f"unexpected {type(exc).__name__}: {exc}")
+        return EXIT_FAILED
+
+
+async def _dispatch(
+    args: argparse.Namespace, env: Mapping[str, str], console: Console, pm: pluggy.PluginManager
+) -> int:
+    if args.command == "integrations":
+        names = installed_integrations(pm)
+        console.print("\n".join(names) if names else "no integration plugin is installed")
+        return EXIT_OK
+    config = load_config(config_path(args.config, env))
+    store = RequestStore(config.store_path)
+    if args.command == "status":
+        return _status(store, args.request_id, console)
+    connection = config.connection_for(args.integration, env)
+    console.secrets.append(str(connection["api_key"]))
+    runner = Runner(
+        pm=pm,
+        store=store,
+        reports_dir=config.reports_dir,
+        integration=args.integration,
+        connection=connection,
+        progress=console.progress,
+    )
+    try:
+        return await _run_command(args, runner, console)
+    except RequestFailed as exc:
+        retry = " (retryable: try again later)" if exc.retryable else ""
+        console.error(f"request {exc.request.id} failed: {exc}{retry}")
+        return EXIT_FAILED
+
+
+async def _run_command(args: argparse.Namespace, runner: Runner, console: Console) -> int:
+    if args.command == "check":
+        result = await runner.check()
+        for item in result.get("checks", []):
+            mark = "ok  " if item.get("ok") else "FAIL"
+            console.print(f"{mark} {item.get('name')}: {item.get('detail')}")
+        return EXIT_OK if result.get("ok") else EXIT_FAILED
+    if args.command == "resume":
+        return await _resume(runner, _poll_policy(args), console)
+    identifiers = _identifiers(args)
+    if args.command == "access":
+        request, report = await runner.access(identifiers, args.output)
+        console.print(f"access request {request.id}: complete; report: {request.report_path}")
+        console.print(summarize_report(report))
+        return EXIT_OK
+    request = await runner.submit_deletion(identifiers)
+    console.print(f"deletion request {request.id} submitted: {describe_ticket(request)}")
+    if not args.no_wait:
+        request = await runner.wait_for_deletion(request, _poll_policy(args))
+    console.print(f"deletion request {request.id}: {describe_ticket(request)}")
+    return EXIT_FAILED if request.state == "failed" else EXIT_OK
+
+
+async def _resume(runner: Runner, policy: PollPolicy, console: Console) -> int:
+    pending = runner.pending_deletions()
+    if not pending:
+        console.print("no pending deletions")
+        return EXIT_OK
+
+    async def carry_on(request: PrivacyRequest) -> PrivacyRequest:
+        return await runner.wait_for_deletion(await runner.refresh_deletion(request), policy)
+
+    results = await asyncio.gather(*(carry_on(r) for r in pending), return_exceptions=True)
+    code = EXIT_OK
+    for original, result in zip(pending, results, strict=True):
+        if isinstance(result, BaseException):
+            console.error(f"deletion {original.id}: {result}")
+            code = EXIT_FAILED
+        else:
+            console.print(f"deletion request {result.id}: {describe_ticket(result)}")
+            if result.state == "failed":
+                code = EXIT_FAILED
+    return code
+
+
+def _identifiers(args: argparse.Namespace) -> dict[str, list[str]]:
+    identifiers = {"email": list(args.email), "user_id": list(args.user_id)}
+    if not any(identifiers.values()):
+        raise ConfigError(f"{args.command} needs at least one --email or --user-id")
+    return {k: v for k, v in identifiers.items() if v}
+
+
+def _poll_policy(args: argparse.Namespace) -> PollPolicy:
+    if args.poll_interval <= 0 or args.max_poll_interval < args.poll_interval:
+        raise ConfigError("--poll-interval must be > 0 and <= --max-poll-interval")
+    return PollPolicy(
+        initial=args.poll_interval, maximum=args.max_poll_interval, deadline=args.max_wait
+    )
+
+
+def summarize_report(report: Mapping[str, Any]) -> str:
+    """A per-subject, per-category count table for the terminal."""
+    lines = []
+    for subject in report.get("subjects", []):
+        matched = ", ".join(subject.get("matched", []))
+        lines.append(f"subject {subject.get('crowdtwist_id')} (matched {matched}):")
+        lines.append(f"  {'members':<18} {len(subject.get('members', [])):>6}")
+        for category, records in subject.get("data", {}).items():
+            lines.append(f"  {category:<18} {len(records):>6}")
+    not_found = report.get("not_found", [])
+    lines.append(f"not found: {', '.join(not_found) if not_found else 'none'}")
+    return "\n".join(lines)
+
+
+def _status(store: RequestStore, request_id: str | None, console: Console) -> int:
+    if request_id:
+        request = store.get(request_id)
+        if request is None:
+            raise ConfigError(f"no request with id {request_id!r} in {store.path}")
+        console.print(json.dumps(request.to_json(), indent=2, sort_keys=True))
+        return EXIT_OK
+    requests = store.list()
+    if not requests:
+        console.print(f"no requests in {store.path}")
+    for request in requests:
+        console.print(_status_line(request))
+    return EXIT_OK
+
+
+def _status_line(request: PrivacyRequest) -> str:
+    who = ", ".join(f"{k}:{v}" for k, values in request.identifiers.items() for v in values)
+    line = f"{request.id}  {request.kind:<8} {request.state:<10} {request.updated_at}  {who}"
+    if request.error:
+        line += f"  error: {request.error}"
+    elif request.kind == "deletion" and request.state not in TERMINAL_STATES:
+        line += "  (host-stub resume continues it)"
+    return line
+
+
+if __name__ == "__main__":
+    sys.exit(main())
