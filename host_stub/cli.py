@@ -45,7 +45,7 @@ class Console:
     secrets: list[str] = attrs.field(factory=list)
 
     def print(self, text: str = "") -> None:
-        print(redact(text, self.secrets), file=self.out)
+        print(redact(text, self.secrets), file=self.out, flush=True)
 
     def progress(self, text: str) -> None:
         print(redact(text, self.secrets), file=self.err, flush=True)

@@ -1,0 +1,253 @@
+"""HTTP to the two CrowdTwist origins: authentication, throttling, retries, safe errors.
+
+The key goes only to the configured origins: every URL is built here from the origin in
+the settings and an endpoint template, never taken from a response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+from urllib.parse import quote
+
+import aiohttp
+import attrs
+import backoff
+from yarl import URL
+
+from crowdtwist_plugin.errors import (
+    AuthenticationError,
+    CrowdTwistError,
+    ResponseError,
+    TransientError,
+)
+from crowdtwist_plugin.retry import (
+    RETRYABLE_STATUSES,
+    RetryPolicy,
+    current_retry_policy,
+    parse_retry_after,
+)
+from crowdtwist_plugin.settings import ConnectionSettings
+from crowdtwist_plugin.throttle import Throttle, throttle_for
+
+log = logging.getLogger("crowdtwist_plugin")
+
+TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10, sock_read=30)
+DEFAULT_429_PAUSE = 1.0
+JSONValue = Any
+
+
+@attrs.frozen
+class Endpoint:
+    """An API operation; ``template`` names it in messages without any identifier."""
+
+    method: Literal["GET", "POST", "DELETE"]
+    origin: Literal["api", "pos"]
+    template: str
+
+    @property
+    def name(self) -> str:
+        suffix = " (POS host)" if self.origin == "pos" else ""
+        return f"{self.method} {self.template}{suffix}"
+
+
+@attrs.frozen
+class Reply:
+    """A response read in full inside the request context."""
+
+    status: int
+    content_type: str
+    body: bytes = attrs.field(repr=False)
+    endpoint: Endpoint
+
+    @property
+    def is_json(self) -> bool:
+        return self.content_type == "application/json" or self.content_type.endswith("+json")
+
+    def json(self) -> JSONValue:
+        """The JSON body, or a ``ResponseError`` naming what came instead."""
+        if not self.is_json:
+            raise ResponseError(
+                f"expected a JSON body, got {self.content_type or 'no content type'} "
+                f"(HTTP {self.status})",
+                endpoint=self.endpoint.name,
+            )
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ResponseError(
+                f"malformed JSON body (HTTP {self.status}, {len(self.body)} bytes)",
+                endpoint=self.endpoint.name,
+            ) from None
+
+    def error_fields(self) -> tuple[str, str]:
+        """CrowdTwist's error code and message from either envelope, if the body has them."""
+        try:
+            body = json.loads(self.body.decode("utf-8")) if self.is_json else None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            return "", ""
+        code = body.get("error") or body.get("reason") or ""
+        message = body.get("message") or body.get("description") or ""
+        return str(code), str(message)
+
+
+def _connection_failure(exc: BaseException, endpoint: Endpoint) -> CrowdTwistError:
+    """A safe description of a transport failure: never the URL, never the key."""
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        reason = "timed out waiting for CrowdTwist"
+    elif isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        reason = "TLS failure (certificate or handshake)"
+    elif isinstance(exc, aiohttp.ClientConnectorDNSError):
+        reason = f"host not found: {exc.host}"
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        reason = f"cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror or 'refused'})"
+    elif isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        reason = "connection dropped before the response was complete"
+    elif isinstance(exc, ssl.SSLError):
+        reason = "TLS failure"
+    else:
+        reason = f"connection failed ({type(exc).__name__})"
+    return TransientError(reason, endpoint=endpoint.name)
+
+
+class CrowdTwistClient:
+    """Sends one logical request with throttling and retries; see ``request``."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        session: aiohttp.ClientSession,
+        *,
+        throttle: Throttle,
+        retry: RetryPolicy,
+    ) -> None:
+        self.settings = settings
+        self._session = session
+        self._throttle = throttle
+        self._retry = retry
+
+    def url(self, endpoint: Endpoint, path_args: Mapping[str, str | int]) -> URL:
+        """The URL on the configured origin; path identifiers are percent-encoded."""
+        encoded = {k: quote(str(v), safe="") for k, v in path_args.items()}
+        origin = self.settings.api_origin if endpoint.origin == "api" else self.settings.pos_origin
+        return URL(origin + endpoint.template.format(**encoded), encoded=True)
+
+    async def request(
+        self,
+        endpoint: Endpoint,
+        path_args: Mapping[str, str | int] | None = None,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json_body: JSONValue = None,
+    ) -> Reply:
+        """Send and retry until a final answer; 403 raises, 4xx other than 408/429 return.
+
+        Raises ``TransientError`` when 429, 408, 5xx, timeouts or connection failures
+        outlast the retry policy, ``AuthenticationError`` on 403 and ``ResponseError`` on
+        a redirect (never followed, it could lead the key elsewhere).
+        """
+        url = self.url(endpoint, path_args or {})
+        headers = {"Accept": "application/json"}
+        query = {k: str(v) for k, v in (params or {}).items()}
+        if endpoint.origin == "api":
+            query["api_key"] = self.settings.api_key
+        else:
+            headers["X-CT-Authorization"] = f"CTApiKey {self.settings.api_key}"
+        url = url.with_query(query) if query else url
+        send = backoff.on_exception(
+            backoff.constant,
+            TransientError,
+            interval=0,
+            jitter=None,
+            max_tries=self._retry.max_tries,
+            max_time=self._retry.max_time,
+            on_backoff=self._wait_before_retry,
+        )(self._attempt)
+        failure: CrowdTwistError | None = None
+        try:
+            return await send(endpoint, url, headers, json_body)
+        except TransientError as exc:
+            failure = TransientError(
+                f"{exc.args[0].removeprefix(f'{endpoint.name}: ')}; gave up after retrying",
+                endpoint=endpoint.name,
+                retry_after=exc.retry_after,
+            )
+        raise failure
+
+    async def _wait_before_retry(self, details: Mapping[str, Any]) -> None:
+        exc = details["exception"]
+        retry_after = getattr(exc, "retry_after", None)
+        delay = self._retry.delay(int(details["tries"]), retry_after)
+        log.info("%s; retrying in %.2fs (attempt %d)", exc, delay, details["tries"])
+        await self._retry.sleep(delay)
+
+    async def _attempt(
+        self, endpoint: Endpoint, url: URL, headers: Mapping[str, str], json_body: JSONValue
+    ) -> Reply:
+        failure: CrowdTwistError | None = None
+        async with self._throttle.slot():
+            try:
+                async with self._session.request(
+                    endpoint.method,
+                    url,
+                    headers=headers,
+                    json=json_body,
+                    allow_redirects=False,
+                ) as response:
+                    body = await response.read()
+                    reply = Reply(response.status, response.content_type, body, endpoint)
+                    retry_after_header = response.headers.get("Retry-After")
+            except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
+                failure = _connection_failure(exc, endpoint)
+        if failure is not None:
+            log.info("%s", failure)
+            raise failure
+        log.debug("%s -> HTTP %d", endpoint.name, reply.status)
+        return self._judge(reply, retry_after_header)
+
+    def _judge(self, reply: Reply, retry_after_header: str | None) -> Reply:
+        status = reply.status
+        if status == 403:
+            raise AuthenticationError(
+                "CrowdTwist rejected the API key (HTTP 403)", endpoint=reply.endpoint.name
+            )
+        if status in RETRYABLE_STATUSES:
+            retry_after = parse_retry_after(retry_after_header)
+            if status == 429:
+                self._throttle.pause(
+                    min(
+                        retry_after if retry_after is not None else DEFAULT_429_PAUSE,
+                        self._retry.max_retry_after,
+                    )
+                )
+            raise TransientError(
+                f"HTTP {status}", endpoint=reply.endpoint.name, retry_after=retry_after
+            )
+        if 300 <= status < 400:
+            raise ResponseError(
+                f"unexpected redirect (HTTP {status}); not followed", endpoint=reply.endpoint.name
+            )
+        if status >= 500:
+            raise TransientError(f"HTTP {status}", endpoint=reply.endpoint.name)
+        return reply
+
+
+@asynccontextmanager
+async def open_client(
+    settings: ConnectionSettings, retry: RetryPolicy | None = None
+) -> AsyncIterator[CrowdTwistClient]:
+    """A client with its own session (always closed) and the connection's shared throttle."""
+    async with aiohttp.ClientSession(timeout=TIMEOUT, raise_for_status=False) as session:
+        yield CrowdTwistClient(
+            settings,
+            session,
+            throttle=throttle_for(settings),
+            retry=retry or current_retry_policy(),
+        )

@@ -1,0 +1,76 @@
+"""``validate_credentials``: can this connection reach and authenticate to both hosts?
+
+It reports, never raises: a bad mapping, a rejected key or an unreachable host each
+become a failed check with a precise detail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from crowdtwist_plugin import endpoints
+from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, open_client
+from crowdtwist_plugin.errors import AuthenticationError, CrowdTwistError
+from crowdtwist_plugin.retry import current_retry_policy
+from crowdtwist_plugin.settings import ConnectionSettings
+from crowdtwist_plugin.tasks import gather_all
+
+# No CrowdTwist id is 0, so the purchase history of user 0 exercises the POS key only.
+IMPOSSIBLE_USER = 0
+
+
+async def validate_credentials(connection: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        settings = ConnectionSettings.from_mapping(connection)
+    except CrowdTwistError as exc:
+        check = {"name": "connection", "ok": False, "detail": str(exc)}
+        return {"ok": False, "checks": [check]}
+    # A check should answer quickly; one retry covers a passing glitch.
+    quick = attrs.evolve(current_retry_policy(), max_tries=2, max_time=20.0)
+    async with open_client(settings, quick) as client:
+        checks = await gather_all(
+            [
+                _check(client, "main_api", endpoints.PROGRAM_ACTIVITIES, {}, (200,)),
+                _check(
+                    client,
+                    "pos_api",
+                    endpoints.PURCHASES,
+                    {"user_id": IMPOSSIBLE_USER},
+                    (200, 400, 404),
+                    {"id_type": "id"},
+                ),
+            ]
+        )
+    return {"ok": all(c["ok"] for c in checks), "checks": checks}
+
+
+async def _check(
+    client: CrowdTwistClient,
+    name: str,
+    endpoint: Endpoint,
+    path_args: Mapping[str, str | int],
+    accepted: tuple[int, ...],
+    params: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    try:
+        reply = await client.request(endpoint, path_args, params=params)
+    except AuthenticationError:
+        return {"name": name, "ok": False, "detail": "CrowdTwist rejected the API key (HTTP 403)"}
+    except CrowdTwistError as exc:
+        return {"name": name, "ok": False, "detail": str(exc)}
+    if reply.status in accepted and reply.is_json:
+        return {
+            "name": name,
+            "ok": True,
+            "detail": f"reachable, key accepted (HTTP {reply.status})",
+        }
+    kind = "JSON" if reply.is_json else (reply.content_type or "no content type")
+    return {
+        "name": name,
+        "ok": False,
+        "detail": f"unexpected answer from {endpoint.name}: HTTP {reply.status} ({kind}); "
+        "is the subdomain right?",
+    }

@@ -1,0 +1,188 @@
+"""From the host's identifiers to CrowdTwist users, exactly: never another person.
+
+Each email is looked up as a profile (``id_type=email``) and through member search, whose
+``email_address`` criterion is a begins-with match: only results whose address equals the
+identifier (case-insensitively) are kept. Member search returns only active members
+unless ``is_active`` is sent, and what ``is_active=0`` means is not documented, so both
+``is_active=0`` and ``is_active=1`` are searched. Results merge by CrowdTwist id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from crowdtwist_plugin import endpoints
+from crowdtwist_plugin.client import CrowdTwistClient
+from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
+from crowdtwist_plugin.pages import expect_ok, list_from
+from crowdtwist_plugin.settings import Identifier, UserIdType
+from crowdtwist_plugin.tasks import gather_all
+
+ACTIVE_FLAGS = ("1", "0")
+# Which profile field and member-search criterion a user id of each type is compared with.
+PROFILE_FIELD: dict[UserIdType, str] = {
+    "third_party_id": "third_party_id",
+    "id": "id",
+    "username": "username",
+}
+SEARCH_FIELD: dict[UserIdType, str] = {
+    "third_party_id": "third_party_id",
+    "id": "member_id",
+    "username": "username",
+}
+MEMBER_FIELD: dict[UserIdType, str] = {
+    "third_party_id": "third_party_id",
+    "id": "member_id",
+    "username": "user_name",
+}
+
+
+@attrs.frozen
+class Subject:
+    """One CrowdTwist user and every identifier that led to it."""
+
+    crowdtwist_id: int
+    matched: tuple[str, ...]
+    profile: dict[str, Any] | None = None
+    members: tuple[dict[str, Any], ...] = ()
+
+
+@attrs.frozen
+class _Hit:
+    crowdtwist_id: int
+    profile: dict[str, Any] | None = None
+    member: dict[str, Any] | None = None
+
+
+def _as_id(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
+def _same(identifier: Identifier, value: Any) -> bool:
+    if value is None:
+        return False
+    if identifier.category == "email":
+        return isinstance(value, str) and value.casefold() == identifier.value.casefold()
+    return str(value) == identifier.value
+
+
+async def _profile(
+    client: CrowdTwistClient, user_id: str | int, id_type: str
+) -> dict[str, Any] | None:
+    reply = await client.request(
+        endpoints.PROFILE, {"user_id": user_id}, params={"id_type": id_type}
+    )
+    if reply.status == 404 and reply.is_json:
+        return None
+    expect_ok(reply)
+    body = reply.json()
+    if not isinstance(body, dict):
+        raise ResponseError("expected a user object", endpoint=endpoints.PROFILE.name)
+    return body
+
+
+async def _search(client: CrowdTwistClient, criteria: dict[str, Any]) -> list[dict[str, Any]]:
+    async def one(flag: str) -> list[Any]:
+        reply = await client.request(
+            endpoints.MEMBER_SEARCH, params={"is_active": flag}, json_body=criteria
+        )
+        if reply.status == 404 and reply.is_json:
+            return []
+        expect_ok(reply)
+        return list_from(reply.json(), ("members",), endpoints.MEMBER_SEARCH)
+
+    found = await gather_all(one(flag) for flag in ACTIVE_FLAGS)
+    return [m for results in found for m in results if isinstance(m, dict)]
+
+
+async def _hits(
+    client: CrowdTwistClient, identifier: Identifier, user_id_type: UserIdType
+) -> list[_Hit]:
+    if identifier.category == "email":
+        id_type, profile_field, member_field = "email", "email_address", "email_address"
+        criteria: dict[str, Any] = {"email_address": identifier.value}
+    else:
+        id_type = user_id_type
+        profile_field, member_field = PROFILE_FIELD[user_id_type], MEMBER_FIELD[user_id_type]
+        value: Any = int(identifier.value) if user_id_type == "id" else identifier.value
+        criteria = {SEARCH_FIELD[user_id_type]: value}
+    searches: list[Awaitable[Any]] = [
+        _profile(client, identifier.value, id_type),
+        _search(client, criteria),
+    ]
+    profile, members = await gather_all(searches)
+    hits = []
+    if profile is not None and _same(identifier, profile.get(profile_field)):
+        profile_id = _as_id(profile.get("id"))
+        if profile_id is None:
+            raise ResponseError("user object has no numeric id", endpoint=endpoints.PROFILE.name)
+        hits.append(_Hit(profile_id, profile=profile))
+    for member in members:
+        member_id = _as_id(member.get("member_id"))
+        if member_id is not None and _same(identifier, member.get(member_field)):
+            hits.append(_Hit(member_id, member=member))
+    return hits
+
+
+def _merge(found: Iterable[tuple[Identifier, list[_Hit]]]) -> tuple[list[Subject], list[str]]:
+    subjects: dict[int, Subject] = {}
+    not_found: list[str] = []
+    for identifier, hits in found:
+        if not hits:
+            not_found.append(identifier.label)
+        for hit in hits:
+            subject = subjects.get(hit.crowdtwist_id) or Subject(hit.crowdtwist_id, ())
+            matched = subject.matched
+            if identifier.label not in matched:
+                matched = (*matched, identifier.label)
+            members = subject.members
+            if hit.member is not None and hit.member not in members:
+                members = (*members, hit.member)
+            subjects[hit.crowdtwist_id] = Subject(
+                hit.crowdtwist_id, matched, subject.profile or hit.profile, members
+            )
+    return sorted(subjects.values(), key=lambda s: s.crowdtwist_id), not_found
+
+
+async def _complete(client: CrowdTwistClient, subject: Subject) -> Subject:
+    """Fill in the profile and member records a subject's lookups did not return."""
+    profile, members = subject.profile, subject.members
+    if profile is None:
+        profile = await _profile(client, subject.crowdtwist_id, "id")
+        if profile is None:
+            raise InconsistentDataError(
+                "member search found a user that the profile lookup does not know",
+                endpoint=endpoints.PROFILE.name,
+            )
+    if not members:
+        found = await _search(client, {"member_id": subject.crowdtwist_id})
+        members = tuple(m for m in found if _as_id(m.get("member_id")) == subject.crowdtwist_id)
+        members = tuple(m for i, m in enumerate(members) if m not in members[:i])
+    return attrs.evolve(subject, profile=profile, members=members)
+
+
+async def find_subjects(
+    client: CrowdTwistClient,
+    identifiers: Sequence[Identifier],
+    *,
+    complete: bool = True,
+) -> tuple[list[Subject], list[str]]:
+    """The distinct users the identifiers lead to, and the identifiers that led nowhere.
+
+    With ``complete`` every subject also carries its profile and member records.
+    """
+    user_id_type = client.settings.user_id_type
+    found = await gather_all(_hits(client, i, user_id_type) for i in identifiers)
+    subjects, not_found = _merge(zip(identifiers, found, strict=True))
+    if complete:
+        subjects = await gather_all(_complete(client, s) for s in subjects)
+    return subjects, not_found

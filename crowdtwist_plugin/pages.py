@@ -1,0 +1,152 @@
+"""Reading whole collections: every page exactly once, or an error.
+
+Paged endpoints (``paging`` object) are read by page number on the configured origin:
+the absolute ``next_page`` links in responses are never followed. After the first page
+reveals the page count the rest are fetched concurrently, and the result is checked
+against ``paging.total`` so a collection that moved while it was read is never passed
+off as complete.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, Reply
+from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
+from crowdtwist_plugin.tasks import gather_all
+
+MAX_PAGES = 10_000
+LEGACY_PAGE_SIZE = 50
+
+
+def _int_field(paging: Mapping[str, Any], name: str, endpoint: Endpoint) -> int:
+    value = paging.get(name)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ResponseError(f"paging.{name} is not a count: {value!r}", endpoint=endpoint.name)
+    return value
+
+
+def list_from(body: Any, keys: Sequence[str], endpoint: Endpoint) -> list[Any]:
+    """The record list of a response: a bare array or the first of ``keys`` present."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for key in keys:
+            value = body.get(key)
+            if isinstance(value, list):
+                return value
+    expected = " or ".join(("a JSON array", *(f"an object with {k!r}" for k in keys)))
+    raise ResponseError(f"expected {expected}", endpoint=endpoint.name)
+
+
+async def fetch_list(
+    client: CrowdTwistClient,
+    endpoint: Endpoint,
+    path_args: Mapping[str, str | int],
+    params: Mapping[str, str | int],
+    keys: Sequence[str] = (),
+) -> list[Any]:
+    """An unpaged collection."""
+    reply = await client.request(endpoint, path_args, params=params)
+    expect_ok(reply)
+    return list_from(reply.json(), keys, endpoint)
+
+
+def expect_ok(reply: Reply) -> None:
+    if reply.status != 200:
+        code, message = reply.error_fields()
+        detail = f": {code} {message}".rstrip() if code or message else ""
+        raise ResponseError(f"unexpected HTTP {reply.status}{detail}", endpoint=reply.endpoint.name)
+
+
+async def fetch_paged(
+    client: CrowdTwistClient,
+    endpoint: Endpoint,
+    path_args: Mapping[str, str | int],
+    params: Mapping[str, str | int],
+    keys: Sequence[str],
+    absent_codes: frozenset[str] = frozenset(),
+) -> list[Any]:
+    """Every record of a ``paging``-style collection, pages in order.
+
+    A first page answered with HTTP 400/404 and an error code in ``absent_codes`` (e.g.
+    ``receipt_scanning_inactive``) means the program has no such data: an empty list.
+    """
+
+    async def page(number: int) -> tuple[list[Any], tuple[int, int]] | None:
+        reply = await client.request(endpoint, path_args, params={**params, "page": number})
+        if reply.status in (400, 404) and reply.error_fields()[0] in absent_codes:
+            return None
+        expect_ok(reply)
+        body = reply.json()
+        paging = body.get("paging") if isinstance(body, dict) else None
+        if not isinstance(paging, dict):
+            raise ResponseError("response has no paging object", endpoint=endpoint.name)
+        shape = (_int_field(paging, "total", endpoint), _int_field(paging, "pages", endpoint))
+        return list_from(body, keys, endpoint), shape
+
+    first_page = await page(1)
+    if first_page is None:
+        return []
+    first, shape = first_page
+    total, pages = shape
+    if pages > MAX_PAGES:
+        raise ResponseError(f"paging.pages is implausibly large ({pages})", endpoint=endpoint.name)
+    rest = await gather_all(page(n) for n in range(2, pages + 1))
+    records = list(first)
+    for later in rest:
+        other_shape = later[1] if later is not None else None
+        if later is None or other_shape != shape:
+            raise InconsistentDataError(
+                f"the collection changed while it was read (total/pages {shape} -> {other_shape})",
+                endpoint=endpoint.name,
+            )
+        records.extend(later[0])
+    if len(records) != total:
+        raise InconsistentDataError(
+            f"read {len(records)} records over {pages} pages but paging.total is {total}",
+            endpoint=endpoint.name,
+        )
+    return records
+
+
+async def fetch_numbered(
+    client: CrowdTwistClient,
+    endpoint: Endpoint,
+    path_args: Mapping[str, str | int],
+    params: Mapping[str, str | int],
+    page_size: int = LEGACY_PAGE_SIZE,
+) -> list[Any]:
+    """A legacy ``page_size``/``page_number`` bare-array collection, read to its end.
+
+    The end is an empty page, or a page shorter than an earlier one (the server may clamp
+    ``page_size`` below what was asked, so a short first page proves nothing).
+    """
+    records: list[Any] = []
+    longest = 0
+    previous: str | None = None
+    for number in range(1, MAX_PAGES + 1):
+        items = await fetch_list(
+            client,
+            endpoint,
+            path_args,
+            {**params, "page_size": page_size, "page_number": number},
+        )
+        if not items:
+            return records
+        fingerprint = json.dumps(items, sort_keys=True)
+        if fingerprint == previous:
+            raise ResponseError(
+                f"page {number} repeats page {number - 1}; page_number seems ignored",
+                endpoint=endpoint.name,
+            )
+        previous = fingerprint
+        records.extend(items)
+        if len(items) < longest:
+            return records
+        longest = max(longest, len(items))
+    raise ResponseError(f"more than {MAX_PAGES} pages", endpoint=endpoint.name)

@@ -1,0 +1,225 @@
+"""The connection mapping and the identifiers, validated into frozen value objects."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+from yarl import URL
+
+from crowdtwist_plugin.errors import ConfigurationError
+
+UserIdType = Literal["third_party_id", "id", "username"]
+USER_ID_TYPES: tuple[UserIdType, ...] = ("third_party_id", "id", "username")
+CONNECTION_KEYS = frozenset(
+    {
+        "api_key",
+        "api_subdomain",
+        "pos_subdomain",
+        "api_base_url",
+        "pos_base_url",
+        "user_id_type",
+        "rate_limit_per_minute",
+        "target_utilization",
+        "deletion_complete_on_submit",
+    }
+)
+IDENTIFIER_CATEGORIES = ("email", "user_id")
+_SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_IDENTIFIER_LENGTH = 254
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@attrs.frozen
+class ConnectionSettings:
+    """A validated connection. The API key is never part of the repr."""
+
+    api_key: str = attrs.field(repr=False)
+    api_origin: str
+    pos_origin: str
+    user_id_type: UserIdType = "third_party_id"
+    rate_limit_per_minute: float = 10_000.0
+    target_utilization: float = 0.75
+    deletion_complete_on_submit: bool = False
+
+    @property
+    def requests_per_second(self) -> float:
+        """The request rate this plugin allows itself."""
+        return self.rate_limit_per_minute * self.target_utilization / 60.0
+
+    @classmethod
+    def from_mapping(cls, connection: object) -> ConnectionSettings:
+        if not isinstance(connection, Mapping):
+            raise ConfigurationError(
+                f"connection must be a mapping, got {type(connection).__name__}"
+            )
+        unknown = sorted(str(k) for k in connection if k not in CONNECTION_KEYS)
+        if unknown:
+            raise ConfigurationError(f"unknown connection setting(s): {', '.join(unknown)}")
+        return cls(
+            api_key=_api_key(connection.get("api_key")),
+            api_origin=_origin(connection, "api"),
+            pos_origin=_origin(connection, "pos"),
+            user_id_type=_choice(connection, "user_id_type"),
+            rate_limit_per_minute=_positive(connection, "rate_limit_per_minute", 10_000.0),
+            target_utilization=_utilization(connection.get("target_utilization", 0.75)),
+            deletion_complete_on_submit=_flag(connection, "deletion_complete_on_submit"),
+        )
+
+
+def _api_key(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError("api_key is required and must be a non-empty string")
+    if not _PRINTABLE_ASCII.fullmatch(value):
+        raise ConfigurationError("api_key must be printable ASCII without spaces (value not shown)")
+    return value
+
+
+def _origin(connection: Mapping[str, Any], which: str) -> str:
+    override = connection.get(f"{which}_base_url")
+    if override is not None:
+        return _base_url(f"{which}_base_url", override)
+    name = f"{which}_subdomain"
+    subdomain = connection.get(name)
+    if subdomain is None:
+        raise ConfigurationError(f"{name} is required (or {which}_base_url)")
+    if not isinstance(subdomain, str) or not _SUBDOMAIN.fullmatch(subdomain):
+        raise ConfigurationError(f"{name} must match [a-z0-9-]+, got {_short(subdomain)}")
+    return f"https://{subdomain}.crowdtwist.com"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{name} must be a string, got {type(value).__name__}")
+    try:
+        url = URL(value)
+        host = url.host
+    except (ValueError, TypeError):
+        raise ConfigurationError(f"{name} is not a valid URL: {_short(value)}") from None
+    if url.scheme not in ("http", "https") or not host:
+        raise ConfigurationError(f"{name} must be an http(s) origin, got {_short(value)}")
+    if url.user or url.password or url.query_string or url.fragment or url.path not in ("", "/"):
+        raise ConfigurationError(
+            f"{name} must be a bare origin (scheme://host[:port]), got {_short(value)}"
+        )
+    if url.scheme == "http" and not _is_loopback(host):
+        raise ConfigurationError(
+            f"{name} may use http:// only for a loopback address, got {_short(value)}"
+        )
+    return str(url.origin())
+
+
+def _choice(connection: Mapping[str, Any], name: str) -> UserIdType:
+    value = connection.get(name, "third_party_id")
+    for choice in USER_ID_TYPES:
+        if value == choice:
+            return choice
+    raise ConfigurationError(
+        f"{name} must be one of {', '.join(USER_ID_TYPES)}, got {_short(value)}"
+    )
+
+
+def _number(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be a finite number, got {_short(value)}")
+    return float(value)
+
+
+def _positive(connection: Mapping[str, Any], name: str, default: float) -> float:
+    value = _number(name, connection.get(name, default))
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be greater than 0, got {_short(value)}")
+    return value
+
+
+def _utilization(value: object) -> float:
+    number = _number("target_utilization", value)
+    if not 0 < number <= 1:
+        raise ConfigurationError(f"target_utilization must lie in (0, 1], got {_short(value)}")
+    return number
+
+
+def _flag(connection: Mapping[str, Any], name: str) -> bool:
+    value = connection.get(name, False)
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{name} must be true or false, got {_short(value)}")
+    return value
+
+
+@attrs.frozen
+class Identifier:
+    """One identifier the host gave: ``email:alice@example.com`` or ``user_id:A4364BX``."""
+
+    category: Literal["email", "user_id"]
+    value: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.category}:{self.value}"
+
+
+def parse_identifiers(identifiers: object, user_id_type: UserIdType) -> tuple[Identifier, ...]:
+    """Validate the host's identifiers; duplicates (emails case-insensitively) collapse."""
+    if not isinstance(identifiers, Mapping):
+        raise ConfigurationError(f"identifiers must be a mapping, got {type(identifiers).__name__}")
+    unknown = sorted(str(k) for k in identifiers if k not in IDENTIFIER_CATEGORIES)
+    if unknown:
+        raise ConfigurationError(
+            f"unsupported identifier category {', '.join(map(repr, unknown))}; "
+            "supported: email, user_id"
+        )
+    parsed: dict[tuple[str, str], Identifier] = {}
+    for category in IDENTIFIER_CATEGORIES:
+        values = identifiers.get(category) or []
+        if isinstance(values, str) or not isinstance(values, Sequence):
+            raise ConfigurationError(f"identifiers.{category} must be a list of strings")
+        for index, value in enumerate(values):
+            where = f"identifiers.{category}[{index}]"
+            ident = _identifier(where, category, value, user_id_type)
+            key = (category, value.casefold() if category == "email" else value)
+            parsed.setdefault(key, ident)
+    if not parsed:
+        raise ConfigurationError("at least one identifier (email or user_id) is required")
+    return tuple(parsed.values())
+
+
+def _identifier(where: str, category: str, value: object, user_id_type: UserIdType) -> Identifier:
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{where} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise ConfigurationError(f"{where} is empty")
+    if value != value.strip() or _CONTROL.search(value):
+        raise ConfigurationError(f"{where} has surrounding whitespace or control characters")
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        raise ConfigurationError(
+            f"{where} is {len(value)} characters long; at most {MAX_IDENTIFIER_LENGTH} allowed"
+        )
+    if category == "email":
+        if not _EMAIL.fullmatch(value):
+            raise ConfigurationError(f"{where} is not an email address")
+        return Identifier("email", value)
+    if user_id_type == "id" and not (value.isascii() and value.isdigit()):
+        raise ConfigurationError(
+            f"{where} must be a numeric CrowdTwist id because user_id_type is 'id'"
+        )
+    return Identifier("user_id", value)
