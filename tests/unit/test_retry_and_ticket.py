@@ -1,0 +1,134 @@
+"""Retry-After parsing, backoff delays, deletion ticket rules, redemption windows."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from crowdtwist_plugin.access import member_since, windows
+from crowdtwist_plugin.errors import ConfigurationError
+from crowdtwist_plugin.retry import RetryPolicy, parse_retry_after
+from crowdtwist_plugin.ticket import Ticket, UserDeletion
+
+NOW = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        (None, None),
+        ("", None),
+        ("3", 3.0),
+        (" 2.5 ", 2.5),
+        ("-4", 0.0),
+        ("nan", None),
+        ("inf", None),
+        ("soon", None),
+        ("Fri, 27 Nov 2026 10:00:30 GMT", 30.0),
+        ("Fri, 27 Nov 2026 09:00:00 GMT", 0.0),
+        ("1e9", 1e9),
+    ],
+)
+def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header, now=NOW) == seconds
+
+
+def test_delay_honours_retry_after_without_jitter_and_caps_it() -> None:
+    policy = RetryPolicy(max_retry_after=60.0)
+    assert policy.delay(1, 7.0) == 7.0
+    assert policy.delay(3, 1e9) == 60.0
+
+
+def test_delay_is_exponential_with_full_jitter() -> None:
+    policy = RetryPolicy(base=0.5, factor=2.0, max_backoff=30.0, rng=random.Random(1))
+    for attempt, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (8, 30.0), (20, 30.0)]:
+        delays = [policy.delay(attempt, None) for _ in range(200)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert max(delays) > ceiling * 0.8
+
+
+def user(status: str, cid: int = 1) -> UserDeletion:
+    return UserDeletion(cid, ("email:a@example.com",), status, status)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "on_submit", "state"),
+    [
+        ((), False, "complete"),
+        (("queued",), False, "pending"),
+        (("queued",), True, "complete"),
+        (("in_progress", "completed"), False, "pending"),
+        (("completed", "completed"), False, "complete"),
+        (("completed", "rejected"), False, "failed"),
+        (("in_progress", "rejected"), False, "pending"),
+        (("rejected",), True, "failed"),
+    ],
+)
+def test_ticket_state(statuses: tuple[str, ...], on_submit: bool, state: str) -> None:
+    users = tuple(user(s, i + 1) for i, s in enumerate(statuses))
+    assert Ticket("crowdtwist", "2026-11-27T10:00:00Z", users, ()).state(on_submit) == state
+
+
+def test_status_never_goes_backwards() -> None:
+    assert user("completed").advance("in_progress", "x").status == "completed"
+    assert (
+        user("queued").advance("in_progress", "Deletion_initiated").detail == "Deletion_initiated"
+    )
+
+
+def test_ticket_round_trip() -> None:
+    ticket = Ticket("crowdtwist", "2026-11-27T10:00:00Z", (user("queued"),), ("user_id:X",))
+    data = ticket.to_json(False)
+    assert Ticket.from_json(data, "crowdtwist") == ticket
+
+
+GOOD: dict[str, Any] = Ticket("crowdtwist", "2026-11-27T10:00:00Z", (user("queued"),), ()).to_json(
+    False
+)
+
+
+@pytest.mark.parametrize(
+    ("ticket", "message"),
+    [
+        ("garbage", "ticket must be a mapping"),
+        ({**GOOD, "integration": "other"}, "belongs to integration 'other'"),
+        ({**GOOD, "extra": 1}, "exactly the keys"),
+        ({**GOOD, "state": "done"}, "ticket.state"),
+        ({**GOOD, "submitted_at": "yesterday"}, "submitted_at"),
+        ({**GOOD, "users": [{**GOOD["users"][0], "crowdtwist_id": "1"}]}, "positive integer"),
+        ({**GOOD, "users": [{**GOOD["users"][0], "status": "gone"}]}, "status must be one of"),
+        ({**GOOD, "users": [GOOD["users"][0], GOOD["users"][0]]}, "CrowdTwist id twice"),
+    ],
+)
+def test_tampered_tickets_are_refused(ticket: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Ticket.from_json(ticket, "crowdtwist")
+
+
+def test_windows_cover_member_lifetime_in_sub_year_overlapping_ranges() -> None:
+    start, today = date(2019, 3, 1), date(2026, 11, 27)
+    ranges = windows(start, today)
+    assert ranges[0][0] == start
+    assert ranges[-1][1] == today + timedelta(days=1)
+    for (_, end), (next_start, _) in itertools.pairwise(ranges):
+        assert end == next_start
+    assert all(timedelta(0) < e - s < timedelta(days=365) for s, e in ranges)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1623193418, date(2021, 6, 8)),
+        ("1623193418", date(2021, 6, 8)),
+        ("2021-06-08T23:03:38Z", date(2021, 6, 8)),
+        (None, None),
+        ("garbage", None),
+        (True, None),
+    ],
+)
+def test_member_since(value: Any, expected: date | None) -> None:
+    assert member_since(value) == expected
