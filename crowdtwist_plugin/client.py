@@ -214,21 +214,21 @@ class CrowdTwistClient:
 
     def _judge(self, reply: Reply, retry_after_header: str | None) -> Reply:
         status = reply.status
+        if status == 429:
+            retry_after = parse_retry_after(retry_after_header)
+            pause = DEFAULT_429_PAUSE if retry_after is None else retry_after
+            self._throttle.throttled_by_service(min(pause, self._retry.max_retry_after))
+            raise TransientError("HTTP 429", endpoint=reply.endpoint.name, retry_after=retry_after)
+        self._throttle.accepted()
         if status == 403:
             raise AuthenticationError(
                 "CrowdTwist rejected the API key (HTTP 403)", endpoint=reply.endpoint.name
             )
         if status in RETRYABLE_STATUSES:
-            retry_after = parse_retry_after(retry_after_header)
-            if status == 429:
-                self._throttle.pause(
-                    min(
-                        retry_after if retry_after is not None else DEFAULT_429_PAUSE,
-                        self._retry.max_retry_after,
-                    )
-                )
             raise TransientError(
-                f"HTTP {status}", endpoint=reply.endpoint.name, retry_after=retry_after
+                f"HTTP {status}",
+                endpoint=reply.endpoint.name,
+                retry_after=parse_retry_after(retry_after_header),
             )
         if 300 <= status < 400:
             raise ResponseError(

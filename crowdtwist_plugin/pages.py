@@ -19,6 +19,7 @@ from crowdtwist_plugin.tasks import gather_all
 
 MAX_PAGES = 10_000
 LEGACY_PAGE_SIZE = 50
+LEGACY_LOOKAHEAD = 3
 
 
 def _int_field(paging: Mapping[str, Any], name: str, endpoint: Endpoint) -> int:
@@ -120,33 +121,41 @@ async def fetch_numbered(
     path_args: Mapping[str, str | int],
     params: Mapping[str, str | int],
     page_size: int = LEGACY_PAGE_SIZE,
+    lookahead: int = LEGACY_LOOKAHEAD,
 ) -> list[Any]:
     """A legacy ``page_size``/``page_number`` bare-array collection, read to its end.
 
     The end is an empty page, or a page shorter than an earlier one (the server may clamp
-    ``page_size`` below what was asked, so a short first page proves nothing).
+    ``page_size`` below what was asked, so a short first page proves nothing). The page
+    count is unknown, so ``lookahead`` pages are requested at a time; a page after the
+    end that is not empty means the paging cannot be trusted.
     """
+
+    async def page(number: int) -> list[Any]:
+        query = {**params, "page_size": page_size, "page_number": number}
+        return await fetch_list(client, endpoint, path_args, query)
+
     records: list[Any] = []
-    longest = 0
-    previous: str | None = None
-    for number in range(1, MAX_PAGES + 1):
-        items = await fetch_list(
-            client,
-            endpoint,
-            path_args,
-            {**params, "page_size": page_size, "page_number": number},
-        )
-        if not items:
+    longest, previous, ended = 0, "", False
+    for first in range(1, MAX_PAGES + 1, lookahead):
+        batch = await gather_all(page(n) for n in range(first, first + lookahead))
+        for number, items in enumerate(batch, start=first):
+            if ended:
+                if items:
+                    raise ResponseError(
+                        f"page {number} has records after the last page", endpoint=endpoint.name
+                    )
+                continue
+            fingerprint = json.dumps(items, sort_keys=True)
+            if items and fingerprint == previous:
+                raise ResponseError(
+                    f"page {number} repeats page {number - 1}; page_number seems ignored",
+                    endpoint=endpoint.name,
+                )
+            previous = fingerprint
+            records.extend(items)
+            ended = not items or len(items) < longest
+            longest = max(longest, len(items))
+        if ended:
             return records
-        fingerprint = json.dumps(items, sort_keys=True)
-        if fingerprint == previous:
-            raise ResponseError(
-                f"page {number} repeats page {number - 1}; page_number seems ignored",
-                endpoint=endpoint.name,
-            )
-        previous = fingerprint
-        records.extend(items)
-        if len(items) < longest:
-            return records
-        longest = max(longest, len(items))
     raise ResponseError(f"more than {MAX_PAGES} pages", endpoint=endpoint.name)
