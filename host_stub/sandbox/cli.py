@@ -1,0 +1,119 @@
+"""``host-stub sandbox``: serve both origins until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from .config import REDEMPTION_LIST_KEYS, SandboxConfig
+from .people import DEMO_PEOPLE
+from .server import Sandbox, run_sandbox
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Every option's ``dest`` is the ``SandboxConfig`` field it sets."""
+    defaults = SandboxConfig()
+    parser = argparse.ArgumentParser(
+        prog="host-stub sandbox", description="A local CrowdTwist API (main and POS origins)."
+    )
+    add = parser.add_argument
+    add("--host", default=defaults.host, help="address to bind (default: %(default)s)")
+    add("--api-port", type=int, default=8765, help="main API port, 0 = any (default: %(default)s)")
+    add("--pos-port", type=int, default=8766, help="POS API port, 0 = any (default: %(default)s)")
+    add("--api-key", default=defaults.api_key, help="the key clients must send")
+    add("--seed", type=int, default=defaults.seed, help="seed of the generated records")
+    add(
+        "--rate-limit",
+        dest="rate_limit_per_second",
+        type=float,
+        default=None,
+        help="leak rate in requests per second (default: no limit)",
+    )
+    add(
+        "--capacity",
+        dest="bucket_capacity",
+        type=int,
+        default=defaults.bucket_capacity,
+        help="leaky-bucket capacity (default: %(default)s)",
+    )
+    add("--retry-after", default=None, help="raw Retry-After value on limiter 429s")
+    add(
+        "--latency",
+        dest="latency_seconds",
+        type=float,
+        default=0.0,
+        help="seconds added to every response",
+    )
+    add(
+        "--deletion-step",
+        dest="deletion_step_seconds",
+        type=float,
+        default=defaults.deletion_step_seconds,
+        help="seconds between deletion statuses",
+    )
+    add("--scale-users", type=int, default=0, help="extra benchmark members")
+    add("--scale-records", type=int, default=0, help="records per paged category per extra member")
+    add(
+        "--receipts-inactive",
+        dest="receipts_active",
+        action="store_false",
+        help="the program has no receipt scanning",
+    )
+    add(
+        "--redemption-key",
+        dest="redemption_list_key",
+        choices=REDEMPTION_LIST_KEYS,
+        default=defaults.redemption_list_key,
+        help="list key of redemption history",
+    )
+    return parser
+
+
+def banner(sandbox: Sandbox) -> str:
+    people = "\n".join(
+        f"  {name:<10} {p.email:<28} third_party_id={p.third_party_id:<9} id={p.crowdtwist_id}"
+        for name, p in DEMO_PEOPLE.items()
+    )
+    return (
+        "CrowdTwist sandbox\n"
+        f"  main API: {sandbox.api_base_url}\n"
+        f"  POS API:  {sandbox.pos_base_url}\n"
+        f"  API key:  {sandbox.api_key}\n"
+        f"  admin:    {sandbox.api_base_url}/_sandbox/log (also counters, faults)\n"
+        f"Demo people:\n{people}\n"
+        "Press Ctrl-C to stop."
+    )
+
+
+async def _serve(config: SandboxConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with run_sandbox(config) as sandbox:
+            print(banner(sandbox), flush=True)
+            await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    print("sandbox stopped", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = SandboxConfig(**vars(args))
+    except ValueError as err:
+        print(f"host-stub sandbox: {err}", file=sys.stderr)
+        return 2
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(config))
+    except OSError as err:
+        print(f"host-stub sandbox: cannot listen on {config.host}: {err}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,46 @@
+"""Configuration of one sandbox instance."""
+
+from __future__ import annotations
+
+import attrs
+
+REDEMPTION_LIST_KEYS = ("rewards", "redemptions")
+DELETION_STATUS_PATHS = ("users/delete", "user_deletion")
+
+
+def _check_status_paths(
+    instance: SandboxConfig, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]
+) -> None:
+    unknown = [path for path in value if path not in DELETION_STATUS_PATHS]
+    if unknown:
+        raise ValueError(f"deletion_status_paths: unknown {unknown}, known {DELETION_STATUS_PATHS}")
+
+
+@attrs.frozen
+class SandboxConfig:
+    """Everything that shapes one sandbox: ports, seed data, limiter and documented options.
+
+    Port 0 asks the OS for an ephemeral port. ``rate_limit_per_second=None`` turns the
+    limiter off; ``retry_after`` is the raw ``Retry-After`` value sent on limiter 429s.
+    """
+
+    api_key: str = attrs.field(default="sandbox-demo-key", repr=False)
+    host: str = "127.0.0.1"
+    api_port: int = 0
+    pos_port: int = 0
+    seed: int = 20261127
+    scale_users: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    scale_records: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    rate_limit_per_second: float | None = None
+    bucket_capacity: int = attrs.field(default=10, validator=attrs.validators.ge(1))
+    retry_after: str | None = None
+    latency_seconds: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+    deletion_step_seconds: float = attrs.field(default=1.0, validator=attrs.validators.ge(0.0))
+    forget_completed_deletions: bool = False
+    deletion_status_paths: tuple[str, ...] = attrs.field(
+        default=DELETION_STATUS_PATHS, converter=tuple, validator=_check_status_paths
+    )
+    redemption_list_key: str = attrs.field(
+        default="rewards", validator=attrs.validators.in_(REDEMPTION_LIST_KEYS)
+    )
+    receipts_active: bool = True

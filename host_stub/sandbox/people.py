@@ -1,0 +1,175 @@
+"""The named demo members. All of them are fake (example.com and friends)."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping
+
+import attrs
+
+
+@attrs.frozen
+class RecordCounts:
+    """How many records the seed generates for a member, per category.
+
+    ``old_redemptions`` are dated more than a year ago: they are outside the default
+    redemption-history window and only reachable with explicit date ranges.
+    """
+
+    activities: int = 0
+    activity_history: int = 0
+    rewards: int = 0
+    receipts: int = 0
+    purchases: int = 0
+    redemptions: int = 0
+    old_redemptions: int = 0
+
+
+@attrs.frozen
+class DemoPerson:
+    email: str
+    third_party_id: str
+    crowdtwist_id: int
+    username: str
+    is_active: bool
+    note: str
+    first_name: str = ""
+    last_name: str = ""
+    mobile_phone_number: str | None = None
+    postal_code: str | None = None
+    redeemable_points: int = 0
+    records: RecordCounts = RecordCounts()
+
+
+_FEW = RecordCounts(2, 3, 2, 2, 2, 2, 0)
+
+DEMO_PEOPLE: Mapping[str, DemoPerson] = types.MappingProxyType(
+    {
+        "alice": DemoPerson(
+            email="alice@example.com",
+            third_party_id="A4364BX",
+            crowdtwist_id=464565755,
+            username="Alice",
+            is_active=True,
+            note="several pages in every paged category; some redemptions older than a year",
+            first_name="Alice",
+            last_name="Twist",
+            mobile_phone_number="5964464767",
+            postal_code="10001",
+            redeemable_points=310,
+            records=RecordCounts(6, 57, 5, 30, 23, 27, 6),
+        ),
+        "bob": DemoPerson(
+            email="bob+loyalty@example.com",
+            third_party_id="B7781QK",
+            crowdtwist_id=564865656,
+            username="bobloyalty",
+            is_active=True,
+            note="'+' in the email: must be sent as %2B in a path",
+            first_name="Bob",
+            last_name="Loyal",
+            postal_code="10010",
+            redeemable_points=1500,
+            records=RecordCounts(3, 4, 3, 2, 3, 2, 0),
+        ),
+        "carol": DemoPerson(
+            email="carol@example.com",
+            third_party_id="C1100ZZ",
+            crowdtwist_id=371502284,
+            username="carolc",
+            is_active=False,
+            note="inactive, no redeemable points: hidden from default search, deletable",
+            first_name="Carol",
+            last_name="Closed",
+            records=RecordCounts(1, 3, 1, 1, 1, 1, 0),
+        ),
+        "ann": DemoPerson(
+            email="ann@example.com",
+            third_party_id="ANN-0001",
+            crowdtwist_id=402918337,
+            username="ann",
+            is_active=True,
+            note="begins-with trap: ann@example.com.au and annabel@example.com also match",
+            first_name="Ann",
+            last_name="Lee",
+            postal_code="10002",
+            redeemable_points=40,
+            records=_FEW,
+        ),
+        "ann_au": DemoPerson(
+            email="ann@example.com.au",
+            third_party_id="ANN-0002",
+            crowdtwist_id=402918338,
+            username="ann_au",
+            is_active=True,
+            note="another person whose email begins with ann@example.com",
+            first_name="Ann",
+            last_name="Lee",
+            redeemable_points=75,
+            records=_FEW,
+        ),
+        "annabel": DemoPerson(
+            email="annabel@example.com",
+            third_party_id="ANN-0003",
+            crowdtwist_id=402918339,
+            username="annabel",
+            is_active=True,
+            note="another person whose email begins with ann",
+            first_name="Annabel",
+            last_name="Leeds",
+            records=_FEW,
+        ),
+        "ann_alike": DemoPerson(
+            email="a.lee@example.org",
+            third_party_id="ANN-0004",
+            crowdtwist_id=518220941,
+            username="annlee",
+            is_active=True,
+            note="same first and last name as ann, different email",
+            first_name="Ann",
+            last_name="Lee",
+            redeemable_points=10,
+            records=_FEW,
+        ),
+        "dave": DemoPerson(
+            email="dave@example.com",
+            third_party_id="D5150RP",
+            crowdtwist_id=623004117,
+            username="daved",
+            is_active=False,
+            note="inactive with redeemable points: DELETE refused with the documented 400",
+            first_name="Dave",
+            last_name="Dormant",
+            redeemable_points=1200,
+            records=_FEW,
+        ),
+        "erin": DemoPerson(
+            email="erin@example.com",
+            third_party_id="E0000NR",
+            crowdtwist_id=735119802,
+            username="erin",
+            is_active=True,
+            note="no records at all in any category",
+            first_name="Erin",
+            last_name="Empty",
+        ),
+    }
+)
+
+SCALE_ID_BASE = 900_000_000
+
+
+def scale_person(index: int, records: int) -> DemoPerson:
+    """The ``index``-th generated benchmark member, with ``records`` in every paged category."""
+    return DemoPerson(
+        email=f"scale-{index}@scale.example.com",
+        third_party_id=f"SCALE-{index}",
+        crowdtwist_id=SCALE_ID_BASE + index,
+        username=f"scale{index}",
+        is_active=True,
+        note="benchmark member",
+        first_name="Scale",
+        last_name=f"User{index}",
+        redeemable_points=100,
+        records=RecordCounts(3, records, 3, records, records, records, 0),
+    )

@@ -1,0 +1,148 @@
+"""The path of a CrowdTwist request: limiter, latency, faults, routing, auth, handler, log."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from .errors import ApiError, Origin, forbidden, html_response
+from .faults import PAGING_KINDS, Fault, FaultKind
+from .state import PAGING_FAULT, STATE, SandboxState
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ADMIN_PREFIX = "/_sandbox/"
+AUTH_HEADER = "X-CT-Authorization"
+AUTH_SCHEME = "CTApiKey "
+UNKNOWN_ROUTE = "unknown_route"
+PAGED_ENDPOINTS = frozenset({"receipts", "purchases", "redemption_history"})
+
+
+def endpoint_of(request: web.Request) -> str:
+    info = request.match_info
+    if info.http_exception is not None:
+        return UNKNOWN_ROUTE
+    return getattr(info.route.handler, "__name__", UNKNOWN_ROUTE)
+
+
+def _header_keys(request: web.Request) -> list[str]:
+    # A header in another scheme (e.g. HMAC's CTApiV2Auth) counts as a wrong key.
+    return [
+        value[len(AUTH_SCHEME) :] if value.startswith(AUTH_SCHEME) else ""
+        for value in request.headers.getall(AUTH_HEADER, [])
+    ]
+
+
+def presented_key(request: web.Request) -> str:
+    """The key this request claims to use: the limiter's bucket identity."""
+    keys = _header_keys(request) + request.query.getall("api_key", [])
+    return keys[0] if keys else ""
+
+
+def authorized(request: web.Request, origin: Origin, api_key: str) -> bool:
+    """Main origin: ``api_key`` query and/or the header, every copy right. POS: header only."""
+    headers = _header_keys(request)
+    queries = request.query.getall("api_key", [])
+    if origin == "pos" and queries:
+        return False
+    keys = headers + queries
+    return bool(keys) and all(hmac.compare_digest(k.encode(), api_key.encode()) for k in keys)
+
+
+def too_many_requests(retry_after: str | None) -> web.Response:
+    """The limiter's answer, the same on both origins (it sits in front of both)."""
+    response = ApiError.for_status(429).response("api")
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return response
+
+
+async def _fault_before(fault: Fault, request: web.Request, origin: Origin) -> web.Response | None:
+    """Answer in place of CrowdTwist, or ``None`` to let the request go on."""
+    kind = fault.kind
+    if kind is FaultKind.LATENCY:
+        await asyncio.sleep(fault.seconds)
+        return None
+    if kind is FaultKind.STATUS:
+        if fault.body == "json":
+            return ApiError.for_status(fault.status).response(origin)
+        return web.Response(status=fault.status)
+    if kind is FaultKind.RATE_LIMIT:
+        return too_many_requests(fault.retry_after)
+    if kind is FaultKind.HTML:
+        return html_response(200, "Service Temporarily Unavailable")
+    if kind is FaultKind.EMPTY:
+        return web.Response(status=200, body=b"", content_type="application/json")
+    if kind is FaultKind.DROP_CONNECTION:
+        if request.transport is not None:
+            request.transport.close()
+        # aiohttp treats this like a client that went away: no answer is written.
+        raise asyncio.CancelledError
+    return None
+
+
+def _fault_after(fault: Fault, response: web.Response) -> web.Response:
+    body = response.body if isinstance(response.body, bytes) else b""
+    if fault.kind is FaultKind.MALFORMED_JSON:
+        cut = body[: max(1, len(body) // 2)]
+        return web.Response(status=200, body=cut, content_type="application/json")
+    if fault.kind is FaultKind.WRONG_CONTENT_TYPE:
+        return web.Response(status=response.status, body=body, content_type="text/plain")
+    return response
+
+
+async def _serve(
+    state: SandboxState,
+    origin: Origin,
+    endpoint: str,
+    request: web.Request,
+    handler: Handler,
+    arrived: float,
+) -> web.StreamResponse:
+    if not state.limiter.admit(presented_key(request), arrived):
+        await asyncio.sleep(state.config.latency_seconds)
+        return too_many_requests(state.limiter.retry_after)
+    await asyncio.sleep(state.config.latency_seconds)
+    path = request.rel_url.raw_path
+    fault = state.faults.take(origin, request.method, endpoint, path, endpoint in PAGED_ENDPOINTS)
+    if fault is not None:
+        early = await _fault_before(fault, request, origin)
+        if early is not None:
+            return early
+    not_routed = request.match_info.http_exception
+    if not_routed is not None:
+        return html_response(not_routed.status, not_routed.reason)
+    if not authorized(request, origin, state.config.api_key):
+        return forbidden().response(origin)
+    if fault is not None and fault.kind in PAGING_KINDS:
+        request[PAGING_FAULT] = fault.kind
+    try:
+        response = await handler(request)
+    except ApiError as err:
+        response = err.response(origin)
+    if fault is not None and isinstance(response, web.Response):
+        response = _fault_after(fault, response)
+    return response
+
+
+def crowdtwist_middleware(origin: Origin) -> Middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(ADMIN_PREFIX):
+            return await handler(request)
+        state = request.app[STATE]
+        arrived = state.clock()
+        endpoint = endpoint_of(request)
+        status = 0
+        try:
+            response = await _serve(state, origin, endpoint, request, handler, arrived)
+            response.headers["Server"] = "Apache"
+            status = response.status
+            return response
+        finally:
+            state.record(origin, request, endpoint, status, arrived)
+
+    return middleware

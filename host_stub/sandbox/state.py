@@ -1,0 +1,116 @@
+"""What both origins share while the sandbox runs: data, limiter, faults, log, counters."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from aiohttp import web
+
+from .config import SandboxConfig
+from .errors import Origin
+from .faults import FaultKind, FaultSet
+from .limiter import RateLimiter
+from .seed import today_anchor
+from .store import Store
+
+REDACTED = "***"
+
+
+@attrs.frozen
+class LogRecord:
+    """One CrowdTwist call as the sandbox saw it. The API key is never kept."""
+
+    origin: Origin
+    method: str
+    path: str
+    raw_path: str
+    query: dict[str, str]
+    endpoint: str
+    status: int  # 0 when the connection was dropped without an answer
+    time: float  # time.monotonic() on arrival, also the limiter's admission time
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+@attrs.define
+class Counters:
+    by_endpoint: Counter[str] = attrs.field(factory=Counter)
+    by_status: Counter[int] = attrs.field(factory=Counter)
+    by_endpoint_status: Counter[tuple[str, int]] = attrs.field(factory=Counter)
+    deletes_by_user: Counter[int] = attrs.field(factory=Counter)
+
+    def count(self, endpoint: str, status: int) -> None:
+        self.by_endpoint[endpoint] += 1
+        self.by_status[status] += 1
+        self.by_endpoint_status[endpoint, status] += 1
+
+    def clear(self) -> None:
+        for counter in (
+            self.by_endpoint,
+            self.by_status,
+            self.by_endpoint_status,
+            self.deletes_by_user,
+        ):
+            counter.clear()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "by_endpoint": dict(self.by_endpoint),
+            "by_status": {str(k): v for k, v in self.by_status.items()},
+            "by_endpoint_status": {f"{e} {s}": n for (e, s), n in self.by_endpoint_status.items()},
+            "deletes_by_user": {str(k): v for k, v in self.deletes_by_user.items()},
+        }
+
+
+def redacted_query(query: Any) -> dict[str, str]:
+    """The query as a plain dict (last value wins), with the api_key value hidden."""
+    return {key: REDACTED if key == "api_key" else value for key, value in query.items()}
+
+
+@attrs.define
+class SandboxState:
+    config: SandboxConfig
+    store: Store
+    limiter: RateLimiter
+    faults: FaultSet = attrs.field(factory=FaultSet)
+    log: list[LogRecord] = attrs.field(factory=list)
+    counters: Counters = attrs.field(factory=Counters)
+    clock: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def build(cls, config: SandboxConfig) -> SandboxState:
+        return cls(
+            config,
+            Store.build(config, today_anchor(time.time())),
+            RateLimiter(config.rate_limit_per_second, config.bucket_capacity, config.retry_after),
+        )
+
+    def record(
+        self, origin: Origin, request: web.Request, endpoint: str, status: int, when: float
+    ) -> None:
+        self.log.append(
+            LogRecord(
+                origin,
+                request.method,
+                request.path,
+                request.rel_url.raw_path,
+                redacted_query(request.query),
+                endpoint,
+                status,
+                when,
+            )
+        )
+        self.counters.count(endpoint, status)
+
+    def reset(self) -> None:
+        self.log.clear()
+        self.counters.clear()
+
+
+STATE = web.AppKey("sandbox_state", SandboxState)
+PAGING_FAULT = web.RequestKey("sandbox_paging_fault", FaultKind)

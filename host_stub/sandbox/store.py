@@ -1,0 +1,94 @@
+"""The program's members and their records, with the documented identifier lookups."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import attrs
+
+from .config import SandboxConfig
+from .deletions import DeletionBook
+from .people import DEMO_PEOPLE, DemoPerson, scale_person
+from .seed import IdSource, Records, generate_records, profile_for, program_activities
+
+# Every documented id_type and the profile field it looks up.
+ID_TYPE_FIELDS = {
+    "id": "id",
+    "email": "email_address",
+    "third_party_id": "third_party_id",
+    "username": "username",
+    "mobile_phone_number": "mobile_phone_number",
+    "facebook_user_id": "facebook_user_id",
+    "twitter_user_id": "twitter_user_id",
+    "inst_username": "inst_username",
+}
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@attrs.define
+class Member:
+    person: DemoPerson
+    profile: dict[str, Any]
+    records: Records
+
+    @property
+    def id(self) -> int:
+        return self.person.crowdtwist_id
+
+
+def _normalise(id_type: str, value: str) -> str:
+    return value.casefold() if id_type == "email" else value
+
+
+@attrs.define
+class Store:
+    members: dict[int, Member]
+    deletions: DeletionBook
+    activities: list[dict[str, Any]]
+    anchor: int
+    _index: dict[str, dict[str, int]] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        for id_type, field in ID_TYPE_FIELDS.items():
+            self._index[id_type] = {
+                _normalise(id_type, str(member.profile[field])): member_id
+                for member_id, member in self.members.items()
+                if member.profile.get(field) is not None
+            }
+
+    @classmethod
+    def build(cls, config: SandboxConfig, anchor: int) -> Store:
+        rng = random.Random(config.seed)
+        ids = IdSource()
+        people: Iterable[DemoPerson] = list(DEMO_PEOPLE.values()) + [
+            scale_person(i, config.scale_records) for i in range(config.scale_users)
+        ]
+        members = {
+            person.crowdtwist_id: Member(
+                person,
+                profile_for(person, rng, anchor),
+                generate_records(rng, person.records, anchor, ids),
+            )
+            for person in people
+        }
+        return cls(
+            members, DeletionBook(config.deletion_step_seconds), program_activities(anchor), anchor
+        )
+
+    def is_gone(self, member_id: int) -> bool:
+        return self.deletions.is_completed(member_id)
+
+    def find(self, id_type: str, value: str) -> Member | None:
+        """The member that ``value`` identifies, unless unknown or deleted."""
+        if id_type == "id" and not _DIGITS.fullmatch(value):
+            return None
+        member_id = self._index[id_type].get(_normalise(id_type, value))
+        if member_id is None or self.is_gone(member_id):
+            return None
+        return self.members[member_id]
+
+    def existing(self) -> Iterator[Member]:
+        return (m for m in self.members.values() if not self.is_gone(m.id))
