@@ -31,3 +31,6 @@ pytest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .host_stub .mypy_cache .ruff_cache .pytest_cache
+
+bench: $(STAMP)
+	$(BIN)/python bench/throughput.py

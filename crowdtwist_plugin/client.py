@@ -132,6 +132,15 @@ class CrowdTwistClient:
         self._session = session
         self._throttle = throttle
         self._retry = retry
+        self._send = backoff.on_exception(
+            backoff.constant,
+            TransientError,
+            interval=0,
+            jitter=None,
+            max_tries=retry.max_tries,
+            max_time=retry.max_time,
+            on_backoff=self._wait_before_retry,
+        )(self._attempt)
 
     def url(self, endpoint: Endpoint, path_args: Mapping[str, str | int]) -> URL:
         """The URL on the configured origin; path identifiers are percent-encoded."""
@@ -161,18 +170,9 @@ class CrowdTwistClient:
         else:
             headers["X-CT-Authorization"] = f"CTApiKey {self.settings.api_key}"
         url = url.with_query(query) if query else url
-        send = backoff.on_exception(
-            backoff.constant,
-            TransientError,
-            interval=0,
-            jitter=None,
-            max_tries=self._retry.max_tries,
-            max_time=self._retry.max_time,
-            on_backoff=self._wait_before_retry,
-        )(self._attempt)
         failure: CrowdTwistError | None = None
         try:
-            return await send(endpoint, url, headers, json_body)
+            return await self._send(endpoint, url, headers, json_body)
         except TransientError as exc:
             failure = TransientError(
                 f"{exc.args[0].removeprefix(f'{endpoint.name}: ')}; gave up after retrying",

@@ -1,8 +1,8 @@
 """The pluggy hook implementations: decide synchronously, delegate the work.
 
 Each hook returns ``None`` for another integration and otherwise the coroutine doing the
-work, which the host awaits (an ``async def`` hookimpl would always return a coroutine and
-win every ``firstresult`` call).
+work, bounded by an overall deadline, which the host awaits (an ``async def`` hookimpl
+would always return a coroutine and win every ``firstresult`` call).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import pluggy
 
 from crowdtwist_plugin import access, credentials, deletion
+from crowdtwist_plugin.tasks import within_deadline
 
 hookimpl = pluggy.HookimplMarker("privacy_host")
 INTEGRATION = "crowdtwist"
@@ -23,6 +24,7 @@ Result = Coroutine[Any, Any, dict[str, Any]] | None
 def validate_credentials(integration: str, connection: Mapping[str, Any]) -> Result:
     if integration != INTEGRATION:
         return None
+    # Bounded by its own short retry policy; it reports rather than raises.
     return credentials.validate_credentials(connection)
 
 
@@ -32,7 +34,7 @@ def handle_access(
 ) -> Result:
     if integration != INTEGRATION:
         return None
-    return access.handle_access(connection, identifiers)
+    return within_deadline(access.handle_access(connection, identifiers), "handle_access")
 
 
 @hookimpl
@@ -41,7 +43,7 @@ def submit_deletion(
 ) -> Result:
     if integration != INTEGRATION:
         return None
-    return deletion.submit_deletion(connection, identifiers)
+    return within_deadline(deletion.submit_deletion(connection, identifiers), "submit_deletion")
 
 
 @hookimpl
@@ -50,4 +52,4 @@ def check_deletion(
 ) -> Result:
     if integration != INTEGRATION:
         return None
-    return deletion.check_deletion(connection, ticket)
+    return within_deadline(deletion.check_deletion(connection, ticket), "check_deletion")

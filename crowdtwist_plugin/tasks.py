@@ -9,9 +9,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable
+from contextvars import ContextVar
 from typing import TypeVar
 
+from crowdtwist_plugin.errors import TransientError
+
 T = TypeVar("T")
+DEFAULT_DEADLINE = 900.0
+# Seconds one hook call may take in all; hosts and tests may set their own.
+HOOK_DEADLINE: ContextVar[float | None] = ContextVar("crowdtwist_hook_deadline", default=None)
+
+
+async def within_deadline(work: Awaitable[T], hook: str) -> T:
+    """``work``, or a retryable error once the hook's overall deadline has passed."""
+    seconds = HOOK_DEADLINE.get() or DEFAULT_DEADLINE
+    failure: TransientError | None = None
+    try:
+        async with asyncio.timeout(seconds):
+            return await work
+    except TimeoutError:
+        failure = TransientError(f"{hook} did not finish within {seconds:g} s; nothing returned")
+    raise failure
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
