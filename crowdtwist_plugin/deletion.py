@@ -67,6 +67,11 @@ async def _submit_one(
         endpoints.DELETE_USER, {"user_id": crowdtwist_id}, params={"id_type": "id"}
     )
     if reply.status == 400:
+        # A DELETE retried after a lost answer is refused because the first one queued
+        # the user: only a refusal the status endpoint does not contradict is final.
+        known = await _read_status(client, crowdtwist_id)
+        if known is not None:
+            return UserDeletion(crowdtwist_id, matched, *known)
         code, message = reply.error_fields()
         return UserDeletion(crowdtwist_id, matched, "rejected", message or code or "HTTP 400")
     if reply.status == 404:
