@@ -192,7 +192,7 @@ class CrowdTwistClient:
         self, endpoint: Endpoint, url: URL, headers: Mapping[str, str], json_body: JSONValue
     ) -> Reply:
         failure: CrowdTwistError | None = None
-        async with self._throttle.slot():
+        async with self._throttle.slot(self._retry.sleep):
             try:
                 async with self._session.request(
                     endpoint.method,

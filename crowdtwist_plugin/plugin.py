@@ -34,7 +34,7 @@ def handle_access(
 ) -> Result:
     if integration != INTEGRATION:
         return None
-    return within_deadline(access.handle_access(connection, identifiers), "handle_access")
+    return within_deadline(lambda: access.handle_access(connection, identifiers), "handle_access")
 
 
 @hookimpl
@@ -43,7 +43,9 @@ def submit_deletion(
 ) -> Result:
     if integration != INTEGRATION:
         return None
-    return within_deadline(deletion.submit_deletion(connection, identifiers), "submit_deletion")
+    return within_deadline(
+        lambda: deletion.submit_deletion(connection, identifiers), "submit_deletion"
+    )
 
 
 @hookimpl
@@ -52,4 +54,4 @@ def check_deletion(
 ) -> Result:
     if integration != INTEGRATION:
         return None
-    return within_deadline(deletion.check_deletion(connection, ticket), "check_deletion")
+    return within_deadline(lambda: deletion.check_deletion(connection, ticket), "check_deletion")

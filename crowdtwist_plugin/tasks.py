@@ -8,7 +8,7 @@ will not fix it).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -20,13 +20,17 @@ DEFAULT_DEADLINE = 900.0
 HOOK_DEADLINE: ContextVar[float | None] = ContextVar("crowdtwist_hook_deadline", default=None)
 
 
-async def within_deadline(work: Awaitable[T], hook: str) -> T:
-    """``work``, or a retryable error once the hook's overall deadline has passed."""
+async def within_deadline(work: Callable[[], Awaitable[T]], hook: str) -> T:
+    """``work()``, or a retryable error once the hook's overall deadline has passed.
+
+    ``work`` is called only here, so a host that drops the hook's coroutine unawaited
+    leaves no second, inner coroutine behind.
+    """
     seconds = HOOK_DEADLINE.get() or DEFAULT_DEADLINE
     failure: TransientError | None = None
     try:
         async with asyncio.timeout(seconds):
-            return await work
+            return await work()
     except TimeoutError:
         failure = TransientError(f"{hook} did not finish within {seconds:g} s; nothing returned")
     raise failure

@@ -29,6 +29,7 @@ from contextvars import ContextVar
 
 from asyncio_throttle.throttler import Throttler
 
+from crowdtwist_plugin.retry import Sleep
 from crowdtwist_plugin.settings import ConnectionSettings
 
 MAX_BURST = 4
@@ -108,13 +109,16 @@ class Throttle:
         self._set_rate(self.rate * DECREASE)
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Wait for a free in-flight slot and a start in the budget; hold the slot inside."""
+    async def slot(self, sleep: Sleep = asyncio.sleep) -> AsyncIterator[None]:
+        """Wait for a free in-flight slot and a start in the budget; hold the slot inside.
+
+        ``sleep`` waits out a pause after a 429 (the retry policy's, so tests need not).
+        """
         async with self._slots:
             async with self._turn:
-                # Not an Event: a later 429 may extend the pause while we sleep.
-                while (wait := self._paused_until - self._loop.time()) > 0:  # noqa: ASYNC110
-                    await asyncio.sleep(wait)
+                pause = self._paused_until - self._loop.time()
+                if pause > 0:
+                    await sleep(pause)
                 self._recover(self._loop.time())
                 await self._wait_for_turn()
                 async with self._throttler:

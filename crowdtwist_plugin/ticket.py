@@ -52,7 +52,7 @@ class Ticket:
         statuses = [u.status for u in self.users]
         if all(s in done for s in statuses):
             return "complete"
-        if "rejected" in statuses and all(s in ("completed", "rejected") for s in statuses):
+        if "rejected" in statuses and all(s in done or s == "rejected" for s in statuses):
             return "failed"
         return "pending"
 

@@ -66,6 +66,8 @@ def user(status: str, cid: int = 1) -> UserDeletion:
         (("completed", "rejected"), False, "failed"),
         (("in_progress", "rejected"), False, "pending"),
         (("rejected",), True, "failed"),
+        (("queued", "rejected"), True, "failed"),
+        (("queued", "rejected"), False, "pending"),
     ],
 )
 def test_ticket_state(statuses: tuple[str, ...], on_submit: bool, state: str) -> None:

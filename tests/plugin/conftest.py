@@ -1,0 +1,181 @@
+"""Fixtures for the plugin tests: a pluggy host, the sandbox, cassettes and fake waits.
+
+Cassette tests (``test_cassette_*.py``) replay recordings from ``<repo>/cassettes/<module>``
+made against the sandbox; record them with
+``.venv/bin/pytest tests/plugin -k cassette --record-mode=rewrite``. Live tests
+(``test_live_*.py``) run the sandbox on loopback in the test's own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import crowdtwist_plugin.access
+import crowdtwist_plugin.deletion
+from crowdtwist_plugin.retry import RETRY_POLICY, RetryPolicy
+from crowdtwist_plugin.throttle import Throttle
+from host_stub.sandbox import Sandbox, SandboxConfig, run_sandbox
+from tests.plugin.support import (
+    DEFAULT_KEY,
+    FAST_RATE,
+    Host,
+    RecordingSleep,
+    connection_for,
+    scrub_text,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+CASSETTES = REPO / "cassettes"
+FROZEN_TODAY = datetime.date(2026, 11, 27)
+REPLAY_API = "http://127.0.0.1:9"
+REPLAY_POS = "http://127.0.0.1:10"
+DELETION_STEP = 0.25  # seconds per deletion status step in live and recording sandboxes
+
+
+@pytest.fixture
+def host() -> Iterator[Host]:
+    running = Host()
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@pytest.fixture(autouse=True)
+def fake_sleep() -> Iterator[RecordingSleep]:
+    """Every retry wait is recorded instead of slept (tests may install their own policy)."""
+    sleep = RecordingSleep()
+    token = RETRY_POLICY.set(RetryPolicy(sleep=sleep, rng=random.Random(20261127)))
+    try:
+        yield sleep
+    finally:
+        RETRY_POLICY.reset(token)
+
+
+@pytest.fixture(autouse=True)
+def fresh_status_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin remembers which deletion-status path worked per origin; start each test clean
+    (replayed cassettes all use the same dummy origin)."""
+    monkeypatch.setattr(crowdtwist_plugin.deletion, "_preferred_status_route", {})
+
+
+@pytest.fixture
+def recorded_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record the pause a 429 asks of every request sharing the throttle, without pausing."""
+    pauses: list[float] = []
+    original = Throttle.throttled_by_service
+
+    def throttled_by_service(self: Throttle, pause: float) -> None:
+        pauses.append(pause)
+        original(self, 0.0)
+
+    monkeypatch.setattr(Throttle, "throttled_by_service", throttled_by_service)
+    return pauses
+
+
+# --- live sandbox ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """Override with ``@pytest.mark.parametrize("sandbox_config", [SandboxConfig(...)])``."""
+    return SandboxConfig(deletion_step_seconds=DELETION_STEP)
+
+
+@pytest.fixture
+async def sandbox(sandbox_config: SandboxConfig) -> AsyncIterator[Sandbox]:
+    async with run_sandbox(sandbox_config) as running:
+        yield running
+
+
+@pytest.fixture
+def connection(sandbox: Sandbox) -> dict[str, Any]:
+    return connection_for(sandbox)
+
+
+# --- cassettes ------------------------------------------------------------------------------
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """Remove any trace of the sandbox key from a response before it is written."""
+    body = response.get("body", {})
+    raw = body.get("string")
+    if isinstance(raw, bytes):
+        body["string"] = scrub_text(raw.decode("utf-8", "surrogateescape"), DEFAULT_KEY).encode(
+            "utf-8", "surrogateescape"
+        )
+    elif isinstance(raw, str):
+        body["string"] = scrub_text(raw, DEFAULT_KEY)
+    headers = response.get("headers", {})
+    for name, values in list(headers.items()):
+        if isinstance(values, list):
+            headers[name] = [scrub_text(str(v), DEFAULT_KEY) for v in values]
+        else:
+            headers[name] = scrub_text(str(values), DEFAULT_KEY)
+    return response
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    return str(CASSETTES / request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture
+def vcr_config() -> dict[str, Any]:
+    return {
+        "filter_query_parameters": ["api_key"],
+        "filter_headers": ["X-CT-Authorization"],
+        # host/port deliberately not matched: recorded on ephemeral ports, replayed on a
+        # dummy loopback origin.
+        "match_on": ("method", "scheme", "path", "query", "body"),
+        "before_record_response": scrub_response,
+        "decode_compressed_response": True,
+        "allow_playback_repeats": False,
+    }
+
+
+@pytest.fixture
+def recording(record_mode: str) -> bool:
+    return record_mode != "none"
+
+
+@pytest.fixture
+def frozen_today(monkeypatch: pytest.MonkeyPatch) -> datetime.date:
+    """Redemption-history date ranges depend on today: pin it so recordings replay any day."""
+    monkeypatch.setattr(crowdtwist_plugin.access, "today", lambda: FROZEN_TODAY)
+    return FROZEN_TODAY
+
+
+@pytest.fixture
+async def ct_connection(
+    recording: bool, sandbox_config: SandboxConfig, frozen_today: datetime.date
+) -> AsyncIterator[dict[str, Any]]:
+    """A connection to a fresh sandbox while recording, to a dummy origin on replay."""
+    if recording:
+        async with run_sandbox(sandbox_config) as running:
+            yield connection_for(running)
+    else:
+        yield {
+            "api_key": DEFAULT_KEY,
+            "api_base_url": REPLAY_API,
+            "pos_base_url": REPLAY_POS,
+            "rate_limit_per_minute": FAST_RATE,
+        }
+
+
+@pytest.fixture
+def poll_pause(recording: bool) -> Callable[[float], Awaitable[None]]:
+    """A real short wait between deletion polls while recording; none on replay."""
+
+    async def pause(seconds: float) -> None:
+        if recording:
+            await asyncio.sleep(seconds)
+
+    return pause
