@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -103,28 +104,42 @@ def connection(sandbox: Sandbox) -> dict[str, Any]:
 # --- cassettes ------------------------------------------------------------------------------
 
 
+# Recording against a real CrowdTwist sandbox program instead of the local sandbox.
+REAL_API_SUBDOMAIN = os.environ.get("CROWDTWIST_RECORD_API_SUBDOMAIN")
+REAL_POS_SUBDOMAIN = os.environ.get("CROWDTWIST_RECORD_POS_SUBDOMAIN")
+REAL_KEY = os.environ.get("CROWDTWIST_API_KEY", "") if REAL_API_SUBDOMAIN else ""
+
+
+def _scrub(text: str) -> str:
+    for key in (DEFAULT_KEY, REAL_KEY):
+        if key:
+            text = scrub_text(text, key)
+    return text
+
+
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    """Remove any trace of the sandbox key from a response before it is written."""
+    """Remove any trace of the key from a response before it is written."""
     body = response.get("body", {})
     raw = body.get("string")
     if isinstance(raw, bytes):
-        body["string"] = scrub_text(raw.decode("utf-8", "surrogateescape"), DEFAULT_KEY).encode(
+        body["string"] = _scrub(raw.decode("utf-8", "surrogateescape")).encode(
             "utf-8", "surrogateescape"
         )
     elif isinstance(raw, str):
-        body["string"] = scrub_text(raw, DEFAULT_KEY)
+        body["string"] = _scrub(raw)
     headers = response.get("headers", {})
     for name, values in list(headers.items()):
         if isinstance(values, list):
-            headers[name] = [scrub_text(str(v), DEFAULT_KEY) for v in values]
+            headers[name] = [_scrub(str(v)) for v in values]
         else:
-            headers[name] = scrub_text(str(values), DEFAULT_KEY)
+            headers[name] = _scrub(str(values))
     return response
 
 
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
-    return str(CASSETTES / request.module.__name__.rsplit(".", 1)[-1])
+    base = Path(os.environ.get("CROWDTWIST_CASSETTE_DIR") or CASSETTES)
+    return str(base / request.module.__name__.rsplit(".", 1)[-1])
 
 
 @pytest.fixture
@@ -157,8 +172,19 @@ def frozen_today(monkeypatch: pytest.MonkeyPatch) -> datetime.date:
 async def ct_connection(
     recording: bool, sandbox_config: SandboxConfig, frozen_today: datetime.date
 ) -> AsyncIterator[dict[str, Any]]:
-    """A connection to a fresh sandbox while recording, to a dummy origin on replay."""
-    if recording:
+    """A connection to a fresh sandbox while recording, to a dummy origin on replay.
+
+    With ``CROWDTWIST_RECORD_API_SUBDOMAIN``/``..._POS_SUBDOMAIN`` and ``CROWDTWIST_API_KEY``
+    set, recording talks to that real CrowdTwist program instead.
+    """
+    if recording and REAL_API_SUBDOMAIN and REAL_POS_SUBDOMAIN and REAL_KEY:
+        yield {
+            "api_key": REAL_KEY,
+            "api_subdomain": REAL_API_SUBDOMAIN,
+            "pos_subdomain": REAL_POS_SUBDOMAIN,
+            "rate_limit_per_minute": float(os.environ.get("CROWDTWIST_RATE_LIMIT", "10000")),
+        }
+    elif recording:
         async with run_sandbox(sandbox_config) as running:
             yield connection_for(running)
     else:
