@@ -9,7 +9,6 @@ off as complete.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -136,7 +135,8 @@ async def fetch_numbered(
         return await fetch_list(client, endpoint, path_args, query)
 
     records: list[Any] = []
-    longest, previous, ended = 0, "", False
+    longest, ended = 0, False
+    previous: list[Any] = []
     for first in range(1, MAX_PAGES + 1, lookahead):
         batch = await gather_all(page(n) for n in range(first, first + lookahead))
         for number, items in enumerate(batch, start=first):
@@ -146,13 +146,12 @@ async def fetch_numbered(
                         f"page {number} has records after the last page", endpoint=endpoint.name
                     )
                 continue
-            fingerprint = json.dumps(items, sort_keys=True)
-            if items and fingerprint == previous:
+            if items and items == previous:
                 raise ResponseError(
                     f"page {number} repeats page {number - 1}; page_number seems ignored",
                     endpoint=endpoint.name,
                 )
-            previous = fingerprint
+            previous = items
             records.extend(items)
             ended = not items or len(items) < longest
             longest = max(longest, len(items))
