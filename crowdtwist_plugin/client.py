@@ -85,6 +85,15 @@ class Reply:
                 endpoint=self.endpoint.name,
             ) from None
 
+    @property
+    def user_not_found(self) -> bool:
+        """CrowdTwist's documented "User does not exist." answer, and nothing else.
+
+        A 404 from anything else (a retired route, a proxy, the wrong origin) proves nothing
+        about the person and must not be read as their absence.
+        """
+        return self.status == 404 and self.error_fields()[0] == "page_not_found"
+
     def error_fields(self) -> tuple[str, str]:
         """CrowdTwist's error code and message from either envelope, if the body has them."""
         try:
@@ -98,7 +107,7 @@ class Reply:
         return str(code), str(message)
 
 
-def _connection_failure(exc: BaseException, endpoint: Endpoint) -> CrowdTwistError:
+def _connection_failure(exc: BaseException, endpoint: Endpoint) -> TransientError:
     """A safe description of a transport failure: never the URL, never the key."""
     if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         reason = "timed out waiting for CrowdTwist"
@@ -139,6 +148,7 @@ class CrowdTwistClient:
             jitter=None,
             max_tries=retry.max_tries,
             max_time=retry.max_time,
+            giveup=lambda exc: getattr(exc, "maybe_processed", False),
             on_backoff=self._wait_before_retry,
         )(self._attempt)
 
@@ -155,12 +165,15 @@ class CrowdTwistClient:
         *,
         params: Mapping[str, str | int] | None = None,
         json_body: JSONValue = None,
+        resend: bool = True,
     ) -> Reply:
         """Send and retry until a final answer; 403 raises, 4xx other than 408/429 return.
 
         Raises ``TransientError`` when 429, 408, 5xx, timeouts or connection failures
         outlast the retry policy, ``AuthenticationError`` on 403 and ``ResponseError`` on
-        a redirect (never followed, it could lead the key elsewhere).
+        a redirect (never followed, it could lead the key elsewhere). With ``resend=False``
+        only a 429 is retried: any failure after which CrowdTwist may have acted on the
+        request raises at once with ``maybe_processed`` set.
         """
         url = self.url(endpoint, path_args or {})
         headers = {"Accept": "application/json"}
@@ -172,26 +185,35 @@ class CrowdTwistClient:
         url = url.with_query(query) if query else url
         failure: CrowdTwistError | None = None
         try:
-            return await self._send(endpoint, url, headers, json_body)
+            return await self._send(endpoint, url, headers, json_body, resend)
         except TransientError as exc:
+            outcome = "not resent" if exc.maybe_processed else "gave up after retrying"
             failure = TransientError(
-                f"{exc.args[0].removeprefix(f'{endpoint.name}: ')}; gave up after retrying",
+                f"{exc.args[0].removeprefix(f'{endpoint.name}: ')}; {outcome}",
                 endpoint=endpoint.name,
                 retry_after=exc.retry_after,
+                maybe_processed=exc.maybe_processed,
             )
         raise failure
 
     async def _wait_before_retry(self, details: Mapping[str, Any]) -> None:
-        exc = details["exception"]
-        retry_after = getattr(exc, "retry_after", None)
-        delay = self._retry.delay(int(details["tries"]), retry_after)
-        log.info("%s; retrying in %.2fs (attempt %d)", exc, delay, details["tries"])
+        await self.wait_before_retry(int(details["tries"]), details["exception"])
+
+    async def wait_before_retry(self, attempt: int, failure: BaseException) -> None:
+        """Back off after failed attempt number ``attempt``, per the retry policy."""
+        delay = self._retry.delay(attempt, getattr(failure, "retry_after", None))
+        log.info("%s; retrying in %.2fs (attempt %d)", failure, delay, attempt)
         await self._retry.sleep(delay)
 
     async def _attempt(
-        self, endpoint: Endpoint, url: URL, headers: Mapping[str, str], json_body: JSONValue
+        self,
+        endpoint: Endpoint,
+        url: URL,
+        headers: Mapping[str, str],
+        json_body: JSONValue,
+        resend: bool,
     ) -> Reply:
-        failure: CrowdTwistError | None = None
+        failure: TransientError | None = None
         async with self._throttle.slot(self._retry.sleep):
             try:
                 async with self._session.request(
@@ -207,10 +229,16 @@ class CrowdTwistClient:
             except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
                 failure = _connection_failure(exc, endpoint)
         if failure is not None:
+            failure.maybe_processed = not resend
             log.info("%s", failure)
             raise failure
         log.debug("%s -> HTTP %d", endpoint.name, reply.status)
-        return self._judge(reply, retry_after_header)
+        try:
+            return self._judge(reply, retry_after_header)
+        except TransientError as exc:
+            exc.maybe_processed = not resend and reply.status != 429
+            failure = exc
+        raise failure
 
     def _judge(self, reply: Reply, retry_after_header: str | None) -> Reply:
         status = reply.status

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crowdtwist_plugin import endpoints
-from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, open_client
-from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
+from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, Reply, open_client
+from crowdtwist_plugin.errors import InconsistentDataError, ResponseError, TransientError
 from crowdtwist_plugin.lookup import find_subjects
 from crowdtwist_plugin.pages import expect_ok
 from crowdtwist_plugin.settings import ConnectionSettings, parse_identifiers
@@ -23,6 +23,7 @@ from crowdtwist_plugin.tasks import gather_all
 from crowdtwist_plugin.ticket import STATUS_RANK, Ticket, UserDeletion
 
 INTEGRATION = "crowdtwist"
+DELETE_ATTEMPTS = 3
 STATUS_WORDS = {
     "queued": "queued",
     "deletion_initiated": "in_progress",
@@ -63,9 +64,9 @@ async def _submit_one(
     known = await _read_status(client, crowdtwist_id)
     if known is not None:
         return UserDeletion(crowdtwist_id, matched, *known)
-    reply = await client.request(
-        endpoints.DELETE_USER, {"user_id": crowdtwist_id}, params={"id_type": "id"}
-    )
+    reply = await _delete(client, crowdtwist_id)
+    if isinstance(reply, tuple):
+        return UserDeletion(crowdtwist_id, matched, *reply)
     if reply.status == 400:
         # A DELETE retried after a lost answer is refused because the first one queued
         # the user: only a refusal the status endpoint does not contradict is final.
@@ -86,6 +87,34 @@ async def _submit_one(
     return UserDeletion(crowdtwist_id, matched, _status(word, endpoints.DELETE_USER), str(word))
 
 
+async def _delete(client: CrowdTwistClient, crowdtwist_id: int) -> Reply | tuple[str, str]:
+    """The DELETE's answer, or the deletion status if the answer was lost.
+
+    A DELETE is not blindly resent: when its answer is lost (timeout, dropped connection,
+    5xx) CrowdTwist may have queued the deletion, so the status is read first and the
+    DELETE repeated only if the user is still not queued.
+    """
+    failure: TransientError | None = None
+    for attempt in range(1, DELETE_ATTEMPTS + 1):
+        try:
+            return await client.request(
+                endpoints.DELETE_USER,
+                {"user_id": crowdtwist_id},
+                params={"id_type": "id"},
+                resend=False,
+            )
+        except TransientError as exc:
+            if not exc.maybe_processed:
+                raise
+            failure = exc
+        known = await _read_status(client, crowdtwist_id)
+        if known is not None:
+            return known
+        await client.wait_before_retry(attempt, failure)
+    assert failure is not None
+    raise failure
+
+
 async def _refresh_one(client: CrowdTwistClient, user: UserDeletion) -> UserDeletion:
     if user.status in ("completed", "rejected"):
         return user
@@ -95,7 +124,7 @@ async def _refresh_one(client: CrowdTwistClient, user: UserDeletion) -> UserDele
         reply = await client.request(
             endpoints.PROFILE, {"user_id": user.crowdtwist_id}, params={"id_type": "id"}
         )
-        if reply.status == 404 and reply.is_json:
+        if reply.user_not_found:
             return user.advance("completed", "Member no longer exists")
         expect_ok(reply)
         return user.advance(user.status, "Not yet visible in the deletion status")

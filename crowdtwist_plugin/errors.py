@@ -35,10 +35,18 @@ class TransientError(CrowdTwistError):
     retryable = True
 
     def __init__(
-        self, message: str, *, endpoint: str | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        retry_after: float | None = None,
+        maybe_processed: bool = False,
     ) -> None:
         super().__init__(message, endpoint=endpoint)
         self.retry_after = retry_after
+        # True when the request may have reached CrowdTwist and been acted on (no answer,
+        # or a 5xx), for a request that must not simply be sent again.
+        self.maybe_processed = maybe_processed
 
 
 class ResponseError(CrowdTwistError):

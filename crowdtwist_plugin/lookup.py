@@ -81,7 +81,7 @@ async def _profile(
     reply = await client.request(
         endpoints.PROFILE, {"user_id": user_id}, params={"id_type": id_type}
     )
-    if reply.status == 404 and reply.is_json:
+    if reply.user_not_found:
         return None
     expect_ok(reply)
     body = reply.json()
@@ -95,7 +95,7 @@ async def _search(client: CrowdTwistClient, criteria: dict[str, Any]) -> list[di
         reply = await client.request(
             endpoints.MEMBER_SEARCH, params={"is_active": flag}, json_body=criteria
         )
-        if reply.status == 404 and reply.is_json:
+        if reply.user_not_found:
             return []
         expect_ok(reply)
         return list_from(reply.json(), ("members",), endpoints.MEMBER_SEARCH)

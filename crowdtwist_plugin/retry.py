@@ -65,7 +65,8 @@ class RetryPolicy:
         if retry_after is not None:
             # The server said when; jitter would only make us early.
             return min(retry_after, self.max_retry_after)
-        ceiling = min(self.max_backoff, self.base * self.factor ** (attempt - 1))
+        # The exponent is capped so that a policy with very many tries cannot overflow.
+        ceiling = min(self.max_backoff, self.base * self.factor ** min(attempt - 1, 64))
         return self.rng.uniform(0, ceiling)
 
 

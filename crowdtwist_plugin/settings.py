@@ -218,6 +218,9 @@ def _identifier(where: str, category: str, value: object, user_id_type: UserIdTy
         if not _EMAIL.fullmatch(value):
             raise ConfigurationError(f"{where} is not an email address")
         return Identifier("email", value)
+    if value in (".", ".."):
+        # A dot-segment path would be normalised into another resource by proxies.
+        raise ConfigurationError(f"{where} must not be '.' or '..'")
     if user_id_type == "id" and not (value.isascii() and value.isdigit()):
         raise ConfigurationError(
             f"{where} must be a numeric CrowdTwist id because user_id_type is 'id'"
