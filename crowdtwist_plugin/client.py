@@ -273,6 +273,11 @@ async def open_client(
 ) -> AsyncIterator[CrowdTwistClient]:
     """A client with its own session (always closed) and the connection's shared throttle."""
     async with aiohttp.ClientSession(timeout=TIMEOUT, raise_for_status=False) as session:
+        # aiohttp resends an idempotent request (DELETE included) once by itself when the
+        # connection drops before the answer; a lost DELETE answer must be checked against
+        # the deletion status instead, and every other retry is ours. aiohttp's own test
+        # client switches this off the same way (there is no public option).
+        session._retry_connection = False
         yield CrowdTwistClient(
             settings,
             session,

@@ -67,24 +67,34 @@ async def _submit_one(
     reply = await _delete(client, crowdtwist_id)
     if isinstance(reply, tuple):
         return UserDeletion(crowdtwist_id, matched, *reply)
-    if reply.status == 400:
-        # A DELETE retried after a lost answer is refused because the first one queued
-        # the user: only a refusal the status endpoint does not contradict is final.
-        known = await _read_status(client, crowdtwist_id)
-        if known is not None:
-            return UserDeletion(crowdtwist_id, matched, *known)
-        code, message = reply.error_fields()
-        return UserDeletion(crowdtwist_id, matched, "rejected", message or code or "HTTP 400")
     if reply.status == 404:
         raise InconsistentDataError(
             "the user was found but CrowdTwist says it cannot be deleted (HTTP 404); "
             "submit again to re-resolve",
             endpoint=endpoints.DELETE_USER.name,
         )
+    if reply.status == 200 and (answer := _answer(reply)) is not None:
+        return UserDeletion(crowdtwist_id, matched, *answer)
+    # A refusal or an unreadable answer: the status endpoint has the last word (a DELETE
+    # repeated after a lost answer is refused because the first one queued the user).
+    known = await _read_status(client, crowdtwist_id)
+    if known is not None:
+        return UserDeletion(crowdtwist_id, matched, *known)
+    if reply.status == 400:
+        code, message = reply.error_fields()
+        return UserDeletion(crowdtwist_id, matched, "rejected", message or code or "HTTP 400")
     expect_ok(reply)
-    body = reply.json()
-    word = body.get("status") if isinstance(body, dict) else None
-    return UserDeletion(crowdtwist_id, matched, _status(word, endpoints.DELETE_USER), str(word))
+    raise ResponseError("unreadable answer to DELETE", endpoint=endpoints.DELETE_USER.name)
+
+
+def _answer(reply: Reply) -> tuple[str, str] | None:
+    """``(status, word)`` from a DELETE's answer (``{"status": "Queued"}``), if readable."""
+    try:
+        body = reply.json()
+        word = body.get("status") if isinstance(body, dict) else None
+        return _status(word, endpoints.DELETE_USER), str(word)
+    except ResponseError:
+        return None
 
 
 async def _delete(client: CrowdTwistClient, crowdtwist_id: int) -> Reply | tuple[str, str]:
@@ -152,7 +162,7 @@ async def _read_status(client: CrowdTwistClient, crowdtwist_id: int) -> tuple[st
 
 
 def _status(word: Any, endpoint: Endpoint) -> str:
-    status = STATUS_WORDS.get(str(word).casefold()) if isinstance(word, str) else None
+    status = STATUS_WORDS.get(str(word).lower()) if isinstance(word, str) else None
     if status is None:
         raise ResponseError(f"unknown deletion status {word!r}", endpoint=endpoint.name)
     assert status in STATUS_RANK

@@ -71,7 +71,9 @@ def _same(identifier: Identifier, value: Any) -> bool:
     if value is None:
         return False
     if identifier.category == "email":
-        return isinstance(value, str) and value.casefold() == identifier.value.casefold()
+        # lower(), not casefold(): casefold also equates e.g. "ß" with "ss" and the long s with
+        # "s", a wider net than the service's case-insensitivity is known to cast.
+        return isinstance(value, str) and value.lower() == identifier.value.lower()
     return str(value) == identifier.value
 
 

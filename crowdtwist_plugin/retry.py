@@ -19,8 +19,8 @@ Sleep = Callable[[float], Awaitable[None]]
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date).
 
-    Returns ``None`` for a missing or unusable value, so the caller falls back to
-    exponential backoff. Never raises; never negative.
+    Returns ``None`` for a missing, negative or unusable value, so the caller falls back
+    to exponential backoff. Never raises; never negative.
     """
     if value is None:
         return None
@@ -32,7 +32,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except ValueError:
         seconds = math.nan
     if math.isfinite(seconds):
-        return max(0.0, seconds)
+        # A negative delay is nonsense, not "now": fall back to backoff.
+        return seconds if seconds >= 0 else None
     if text.lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
         return None
     try:

@@ -196,7 +196,7 @@ def parse_identifiers(identifiers: object, user_id_type: UserIdType) -> tuple[Id
         for index, value in enumerate(values):
             where = f"identifiers.{category}[{index}]"
             ident = _identifier(where, category, value, user_id_type)
-            key = (category, value.casefold() if category == "email" else value)
+            key = (category, value.lower() if category == "email" else value)
             parsed.setdefault(key, ident)
     if not parsed:
         raise ConfigurationError("at least one identifier (email or user_id) is required")

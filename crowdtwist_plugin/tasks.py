@@ -26,7 +26,9 @@ async def within_deadline(work: Callable[[], Awaitable[T]], hook: str) -> T:
     ``work`` is called only here, so a host that drops the hook's coroutine unawaited
     leaves no second, inner coroutine behind.
     """
-    seconds = HOOK_DEADLINE.get() or DEFAULT_DEADLINE
+    seconds = HOOK_DEADLINE.get()
+    if seconds is None:
+        seconds = DEFAULT_DEADLINE
     failure: TransientError | None = None
     try:
         async with asyncio.timeout(seconds):

@@ -69,6 +69,7 @@ class Throttle:
         self._last_adjust = self._loop.time()
         self._accepted: collections.deque[float] = collections.deque()
         self._next_start = 0.0
+        self._queued = 0  # requests waiting for their turn: is our own budget the limit?
         self.throttled = 0
 
     def _set_rate(self, rate: float) -> None:
@@ -102,8 +103,13 @@ class Throttle:
             return
         self._last_cut = now
         window = min(ACCEPTED_WINDOW, max(now - self._accepted[0], 0.5)) if self._accepted else 0
-        if window:
-            accepted_rate = sum(1 for t in self._accepted if t >= now - window) / window
+        accepted_rate = (
+            sum(1 for t in self._accepted if t >= now - window) / window if window else 0.0
+        )
+        # What was accepted estimates the service's limit only while requests queue for
+        # our own budget (we were sending all we may); after light traffic a 429 says
+        # someone else shares the key, and the halving below is answer enough.
+        if self._queued:
             self.ceiling = max(self.min_rate, min(self.target, accepted_rate * self.utilization))
         self._last_adjust = now
         self._set_rate(self.rate * DECREASE)
@@ -115,7 +121,12 @@ class Throttle:
         ``sleep`` waits out a pause after a 429 (the retry policy's, so tests need not).
         """
         async with self._slots:
-            async with self._turn:
+            self._queued += 1
+            try:
+                await self._turn.acquire()
+            finally:
+                self._queued -= 1
+            try:
                 pause = self._paused_until - self._loop.time()
                 if pause > 0:
                     await sleep(pause)
@@ -123,6 +134,8 @@ class Throttle:
                 await self._wait_for_turn()
                 async with self._throttler:
                     pass
+            finally:
+                self._turn.release()
             yield
 
     async def _wait_for_turn(self) -> None:

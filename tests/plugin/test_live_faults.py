@@ -102,7 +102,7 @@ async def test_backoff_is_jittered_below_the_ceiling(
         ("2.5", 2.5, 2.5),
         ("3600", 60.0, 60.0),  # clamped to max_retry_after
         ("soon", 0.5, 0.5),  # garbage: exponential backoff (ceiling of attempt 1)
-        ("-5", 0.0, 0.0),
+        ("-5", 0.5, 0.5),  # negative: garbage too
     ],
 )
 async def test_retry_after_values(
@@ -391,6 +391,8 @@ async def test_key_absent_from_every_exception(
     endpoint: str,
     hook: str,
 ) -> None:
+    if endpoint == "delete_user" and fault in ("malformed_json", "wrong_content_type"):
+        pytest.skip("not an error path: CrowdTwist queued the deletion, the status shows it")
     caplog.set_level(logging.DEBUG)
     sandbox.add_fault(fault, endpoint=endpoint, **fields)
     call = host.access if hook == "handle_access" else host.submit

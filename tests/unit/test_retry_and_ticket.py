@@ -24,7 +24,7 @@ NOW = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
         ("", None),
         ("3", 3.0),
         (" 2.5 ", 2.5),
-        ("-4", 0.0),
+        ("-4", None),
         ("nan", None),
         ("inf", None),
         ("soon", None),

@@ -1,0 +1,223 @@
+"""Cancellation: a host that gives up on a hook call mid-flight leaves nothing behind.
+
+No pending task of the plugin (or of its aiohttp client), no unclosed ClientSession or
+connector, no coroutine that was never awaited, wherever the call was when it was cancelled:
+before it started, during a request, during a retry wait, while the throttle held it back,
+during a 429 pause. ResourceWarning is an error for the whole suite (pyproject.toml); here
+"coroutine ... was never awaited" is one too, and warnings are also collected explicitly
+around a ``gc.collect()`` so that finalizer warnings cannot slip through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import random
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from crowdtwist_plugin.retry import RETRY_POLICY, RetryPolicy
+from crowdtwist_plugin.throttle import Throttle
+from host_stub.plugins import call_hook
+from host_stub.sandbox import Sandbox
+from tests.reliability.support import ALICE, CAROL, Host, connection_for, nothing_left_behind
+
+pytestmark = [
+    pytest.mark.filterwarnings("error:coroutine .* was never awaited:RuntimeWarning"),
+    pytest.mark.filterwarnings("error::ResourceWarning"),
+]
+REAL_THROTTLED_BY_SERVICE = Throttle.throttled_by_service
+ALICE_IDS = {"email": [ALICE.email]}
+
+
+def _hook_call(host: Host, hook: str, connection: dict[str, Any], given: Any) -> Awaitable[Any]:
+    if hook == "check_deletion":
+        return host.call(hook, connection=connection, ticket=given)
+    return host.call(hook, connection=connection, identifiers=given)
+
+
+WHERE = [
+    ("handle_access", "profile"),
+    ("handle_access", "member_search"),
+    ("handle_access", "receipts"),
+    ("handle_access", "purchases"),
+    ("submit_deletion", "deletion_status"),
+    ("submit_deletion", "delete_user"),
+    ("check_deletion", "deletion_status"),
+]
+
+
+@pytest.mark.parametrize("give_up_after", [0.0, 0.001, 0.03])
+@pytest.mark.parametrize(("hook", "endpoint"), WHERE)
+async def test_wait_for_cancels_cleanly(
+    host: Host,
+    sandbox: Sandbox,
+    connection: dict[str, Any],
+    sessions: list[aiohttp.ClientSession],
+    hook: str,
+    give_up_after: float,
+    endpoint: str,
+) -> None:
+    """``asyncio.wait_for`` gives up while a request is in flight (or before the call ran)."""
+    given: Any = ALICE_IDS if hook == "handle_access" else {"email": [CAROL.email]}
+    if hook == "check_deletion":
+        given = await host.submit(connection, given)
+        sessions.clear()
+    sandbox.add_fault("latency", endpoint=endpoint, seconds=0.15, times=None)
+    async with nothing_left_behind(sessions, opened=give_up_after > 0.0):
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(_hook_call(host, hook, connection, given), timeout=give_up_after)
+
+
+@pytest.mark.parametrize("hook", ["handle_access", "submit_deletion", "check_deletion"])
+async def test_cancelled_before_it_starts(
+    host: Host, sandbox: Sandbox, connection: dict[str, Any], hook: str
+) -> None:
+    """A host that cancels the task (or drops it) before its first step leaves no coroutine
+    that was never awaited behind (the hook's coroutine creates its work only when run)."""
+    given: Any = {"email": [CAROL.email]}
+    if hook == "check_deletion":
+        given = await host.submit(connection, given)
+    before = len(sandbox.log)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        task = asyncio.ensure_future(_hook_call(host, hook, connection, given))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        closed = getattr(host.pm.hook, hook)(
+            integration="crowdtwist",
+            connection=connection,
+            **({"ticket": given} if hook == "check_deletion" else {"identifiers": given}),
+        )
+        closed.close()  # a host that decides not to run it after all
+        del task, closed
+        gc.collect()
+    assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
+    assert len(sandbox.log) == before
+
+
+@contextlib.contextmanager
+def blocking_retry_wait() -> Iterator[asyncio.Event]:
+    """A retry policy whose waits never end (until cancelled); the event says one began."""
+    began = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        began.set()
+        await asyncio.sleep(3600)
+
+    token = RETRY_POLICY.set(RetryPolicy(sleep=sleep, rng=random.Random(1)))
+    try:
+        yield began
+    finally:
+        RETRY_POLICY.reset(token)
+
+
+async def _cancel_when(task: asyncio.Task[Any], ready: Callable[[], bool]) -> None:
+    for _ in range(400):
+        if ready():
+            break
+        await asyncio.sleep(0.005)
+    else:
+        raise AssertionError("the call never reached the point to cancel at")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+@pytest.mark.parametrize("endpoint", ["receipts", "purchases", "member_search"])
+async def test_cancelled_during_a_retry_wait(
+    host: Host,
+    sandbox: Sandbox,
+    connection: dict[str, Any],
+    sessions: list[aiohttp.ClientSession],
+    endpoint: str,
+) -> None:
+    sandbox.add_fault("status", endpoint=endpoint, status=503, times=None)
+    async with nothing_left_behind(sessions):
+        with blocking_retry_wait() as began:
+            task = asyncio.ensure_future(host.access(connection, ALICE_IDS))
+            await _cancel_when(task, began.is_set)
+
+
+async def test_cancelled_while_the_throttle_holds_requests_back(
+    host: Host, sandbox: Sandbox, sessions: list[aiohttp.ClientSession]
+) -> None:
+    slow = connection_for(sandbox, rate_limit_per_minute=60, target_utilization=1.0)
+    async with nothing_left_behind(sessions):
+        task = asyncio.ensure_future(host.access(slow, ALICE_IDS))
+        await _cancel_when(task, lambda: len(sandbox.log) >= 1)
+    assert len(sandbox.log) <= 2  # one a second: the rest were still waiting their turn
+
+
+async def test_cancelled_during_a_429_pause(
+    host: Host,
+    sandbox: Sandbox,
+    connection: dict[str, Any],
+    sessions: list[aiohttp.ClientSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(Throttle, "throttled_by_service", REAL_THROTTLED_BY_SERVICE)
+    sandbox.add_fault("rate_limit", endpoint="profile", retry_after="30", times=None)
+    async with nothing_left_behind(sessions):
+        task = asyncio.ensure_future(host.access(connection, ALICE_IDS))
+        await _cancel_when(task, lambda: any(r.status == 429 for r in sandbox.log))
+
+
+async def test_cancelling_one_call_leaves_a_concurrent_call_intact(
+    host: Host, sandbox: Sandbox, connection: dict[str, Any]
+) -> None:
+    """Two hook calls share the connection's throttle: cancelling one does not break the
+    other (the throttle's lock and semaphore are released on cancellation)."""
+    expected = await host.access(connection, ALICE_IDS)
+    sandbox.add_fault("latency", endpoint="receipts", seconds=0.2, times=1)
+    doomed = asyncio.ensure_future(host.access(connection, ALICE_IDS))
+    survivor = asyncio.ensure_future(
+        call_hook(
+            host.pm,
+            "handle_access",
+            integration="crowdtwist",
+            connection=connection,
+            identifiers=ALICE_IDS,
+        )
+    )
+    await asyncio.sleep(0.05)
+    doomed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await doomed
+    assert await asyncio.wait_for(survivor, 5) == expected
+
+
+async def test_the_leftover_checks_do_catch_leftovers(
+    sessions: list[aiohttp.ClientSession],
+) -> None:
+    """The checks above would notice a plugin task still pending or a session left open."""
+    import crowdtwist_plugin.tasks
+
+    leaked: list[asyncio.Future[None]] = []
+
+    async def leak_a_task() -> None:
+        async with nothing_left_behind(sessions, opened=False):
+            leaked.append(asyncio.ensure_future(crowdtwist_plugin.tasks._run(asyncio.sleep(10))))
+            await asyncio.sleep(0)
+
+    async def leave_a_session_open() -> None:
+        async with nothing_left_behind(sessions):
+            pass
+
+    with pytest.raises(AssertionError, match="pending plugin tasks"):
+        await leak_a_task()
+    leaked[0].cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leaked[0]
+    session = aiohttp.ClientSession()
+    try:
+        with pytest.raises(AssertionError, match="left open"):
+            await leave_a_session_open()
+    finally:
+        await session.close()

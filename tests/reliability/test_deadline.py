@@ -1,0 +1,140 @@
+"""The overall deadline per hook call (``crowdtwist_plugin.tasks.HOOK_DEADLINE``).
+
+Whatever holds a call up (a server that does not answer, retries that go on, a throttle
+that holds requests back), the hook raises a retryable error soon after its deadline,
+returns nothing partial, and leaves no session or task behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from crowdtwist_plugin.errors import TransientError
+from crowdtwist_plugin.retry import RETRY_POLICY, RetryPolicy
+from crowdtwist_plugin.tasks import HOOK_DEADLINE
+from host_stub.sandbox import Sandbox
+from tests.reliability.support import (
+    ALICE,
+    CAROL,
+    OUTCOMES,
+    Host,
+    classify,
+    connection_for,
+    nothing_left_behind,
+)
+
+ALICE_IDS = {"email": [ALICE.email]}
+
+
+@pytest.fixture
+def deadline() -> Iterator[float]:
+    token = HOOK_DEADLINE.set(0.5)
+    try:
+        yield 0.5
+    finally:
+        HOOK_DEADLINE.reset(token)
+
+
+async def _timed(call: Any) -> tuple[BaseException | None, float]:
+    started = time.monotonic()
+    try:
+        await call
+    except Exception as exc:
+        return exc, time.monotonic() - started
+    return None, time.monotonic() - started
+
+
+def _assert_deadline_error(exc: BaseException | None, elapsed: float, hook: str) -> None:
+    assert isinstance(exc, TransientError), repr(exc)
+    assert exc.retryable is True
+    assert str(exc) == f"{hook} did not finish within 0.5 s; nothing returned"
+    assert exc.__context__ is None and exc.__cause__ is None
+    assert 0.45 <= elapsed < 1.0, elapsed
+
+
+async def test_access_with_a_5s_latency_fails_within_a_second(
+    host: Host,
+    sandbox: Sandbox,
+    connection: dict[str, Any],
+    deadline: float,
+    sessions: list[aiohttp.ClientSession],
+) -> None:
+    sandbox.add_fault("latency", endpoint="receipts", seconds=5.0, times=None)
+    async with nothing_left_behind(sessions):
+        exc, elapsed = await _timed(host.access(connection, ALICE_IDS))
+    OUTCOMES["overall deadline (5 s latency)", classify(exc)] += 1
+    _assert_deadline_error(exc, elapsed, "handle_access")
+
+
+@pytest.mark.parametrize(
+    ("hook", "endpoint"),
+    [("submit_deletion", "delete_user"), ("check_deletion", "deletion_status")],
+)
+async def test_deletion_hooks_honour_the_deadline(
+    host: Host,
+    sandbox: Sandbox,
+    connection: dict[str, Any],
+    deadline: float,
+    sessions: list[aiohttp.ClientSession],
+    hook: str,
+    endpoint: str,
+) -> None:
+    ticket = (
+        await host.submit(connection, {"email": [CAROL.email]})
+        if hook == "check_deletion"
+        else None
+    )
+    sessions.clear()
+    sandbox.add_fault("latency", endpoint=endpoint, seconds=0.9, times=None)
+    given = {"ticket": ticket} if ticket else {"identifiers": {"email": [CAROL.email]}}
+    async with nothing_left_behind(sessions):
+        exc, elapsed = await _timed(host.call(hook, connection=connection, **given))
+    OUTCOMES["overall deadline (latency)", classify(exc)] += 1
+    _assert_deadline_error(exc, elapsed, hook)
+
+
+async def test_deadline_cuts_real_retry_waits_short(
+    host: Host,
+    sandbox: Sandbox,
+    connection: dict[str, Any],
+    deadline: float,
+    sessions: list[aiohttp.ClientSession],
+) -> None:
+    sandbox.add_fault("status", endpoint="purchases", status=503, times=None)
+    token = RETRY_POLICY.set(RetryPolicy(sleep=asyncio.sleep, base=0.2, rng=random.Random(3)))
+    try:
+        async with nothing_left_behind(sessions):
+            exc, elapsed = await _timed(host.access(connection, ALICE_IDS))
+    finally:
+        RETRY_POLICY.reset(token)
+    OUTCOMES["overall deadline (retrying 503)", classify(exc)] += 1
+    _assert_deadline_error(exc, elapsed, "handle_access")
+
+
+async def test_deadline_cuts_a_throttle_wait_short(
+    host: Host, sandbox: Sandbox, deadline: float, sessions: list[aiohttp.ClientSession]
+) -> None:
+    slow = connection_for(sandbox, rate_limit_per_minute=60, target_utilization=1.0)
+    async with nothing_left_behind(sessions):
+        exc, elapsed = await _timed(host.access(slow, ALICE_IDS))
+    OUTCOMES["overall deadline (throttled)", classify(exc)] += 1
+    _assert_deadline_error(exc, elapsed, "handle_access")
+
+
+async def test_a_call_inside_its_deadline_is_unaffected(
+    host: Host, sandbox: Sandbox, connection: dict[str, Any]
+) -> None:
+    expected = await host.access(connection, ALICE_IDS)
+    sandbox.add_fault("latency", endpoint="receipts", seconds=0.1, times=None)
+    token = HOOK_DEADLINE.set(2.0)
+    try:
+        assert await host.access(connection, ALICE_IDS) == expected
+    finally:
+        HOOK_DEADLINE.reset(token)
