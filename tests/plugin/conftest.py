@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
-import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,10 @@ import pytest
 
 import crowdtwist_plugin.access
 import crowdtwist_plugin.deletion
-from crowdtwist_plugin.retry import RETRY_POLICY, RetryPolicy
-from crowdtwist_plugin.throttle import Throttle
-from host_stub.sandbox import Sandbox, SandboxConfig, run_sandbox
+from host_stub.sandbox import SandboxConfig, run_sandbox
 from tests.plugin.support import (
     DEFAULT_KEY,
     FAST_RATE,
-    Host,
-    RecordingSleep,
     connection_for,
     scrub_text,
 )
@@ -40,47 +35,6 @@ REPLAY_POS = "http://127.0.0.1:10"
 DELETION_STEP = 0.25  # seconds per deletion status step in live and recording sandboxes
 
 
-@pytest.fixture
-def host() -> Iterator[Host]:
-    running = Host()
-    try:
-        yield running
-    finally:
-        running.close()
-
-
-@pytest.fixture(autouse=True)
-def fake_sleep() -> Iterator[RecordingSleep]:
-    """Every retry wait is recorded instead of slept (tests may install their own policy)."""
-    sleep = RecordingSleep()
-    token = RETRY_POLICY.set(RetryPolicy(sleep=sleep, rng=random.Random(20261127)))
-    try:
-        yield sleep
-    finally:
-        RETRY_POLICY.reset(token)
-
-
-@pytest.fixture(autouse=True)
-def fresh_status_route(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The plugin remembers which deletion-status path worked per origin; start each test clean
-    (replayed cassettes all use the same dummy origin)."""
-    monkeypatch.setattr(crowdtwist_plugin.deletion, "_preferred_status_route", {})
-
-
-@pytest.fixture
-def recorded_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the pause a 429 asks of every request sharing the throttle, without pausing."""
-    pauses: list[float] = []
-    original = Throttle.throttled_by_service
-
-    def throttled_by_service(self: Throttle, pause: float) -> None:
-        pauses.append(pause)
-        original(self, 0.0)
-
-    monkeypatch.setattr(Throttle, "throttled_by_service", throttled_by_service)
-    return pauses
-
-
 # --- live sandbox ---------------------------------------------------------------------------
 
 
@@ -88,17 +42,6 @@ def recorded_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def sandbox_config() -> SandboxConfig:
     """Override with ``@pytest.mark.parametrize("sandbox_config", [SandboxConfig(...)])``."""
     return SandboxConfig(deletion_step_seconds=DELETION_STEP)
-
-
-@pytest.fixture
-async def sandbox(sandbox_config: SandboxConfig) -> AsyncIterator[Sandbox]:
-    async with run_sandbox(sandbox_config) as running:
-        yield running
-
-
-@pytest.fixture
-def connection(sandbox: Sandbox) -> dict[str, Any]:
-    return connection_for(sandbox)
 
 
 # --- cassettes ------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from tests.plugin.conftest import CASSETTES, scrub_response
-from tests.plugin.support import CANARY_KEY, DEFAULT_KEY, key_leaks, key_variants, scrub_text
+from tests.plugin.support import CANARY_KEY, DEFAULT_KEY, key_leaks, scrub_text
+from tests.support import key_forms
 
 CASSETTE_MODULES = ("test_cassette_access", "test_cassette_credentials", "test_cassette_deletion")
 QUERY_KEY = re.compile(r"api_key=[^&\s\"'#]")
@@ -29,7 +30,7 @@ def test_every_cassette_module_has_recordings() -> None:
 @pytest.mark.parametrize("path", cassette_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_cassette_holds_no_secret(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    for variant in key_variants(DEFAULT_KEY):
+    for variant in key_forms(DEFAULT_KEY):
         assert variant not in text
     assert not QUERY_KEY.search(text), QUERY_KEY.search(text)
     assert not HEADER_KEY.search(text), HEADER_KEY.search(text)
@@ -45,8 +46,7 @@ def test_cassette_holds_no_secret(path: Path) -> None:
 @pytest.mark.parametrize("key", [DEFAULT_KEY, CANARY_KEY])
 def test_scrubber_removes_the_key_from_bodies_and_headers(key: str) -> None:
     leaked = [
-        f"http://127.0.0.1:1/v2/x?page=2&api_key={variant}&id_type=id"
-        for variant in key_variants(key)
+        f"http://127.0.0.1:1/v2/x?page=2&api_key={variant}&id_type=id" for variant in key_forms(key)
     ]
     response: dict[str, Any] = {
         "status": {"code": 200, "message": "OK"},

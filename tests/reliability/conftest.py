@@ -7,8 +7,7 @@ Set ``RELIABILITY_TABLE=1`` to print the fault-matrix outcome counts after the r
 from __future__ import annotations
 
 import os
-import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -16,40 +15,15 @@ import pytest
 
 import crowdtwist_plugin.client
 import crowdtwist_plugin.deletion
-from crowdtwist_plugin.retry import RETRY_POLICY, RetryPolicy
 from crowdtwist_plugin.tasks import HOOK_DEADLINE
-from crowdtwist_plugin.throttle import Throttle
-from host_stub.sandbox import Sandbox, SandboxConfig, run_sandbox
+from host_stub.sandbox import SandboxConfig
 from tests.reliability.support import (
     OUTCOMES,
-    Host,
     Outbound,
-    RecordingSleep,
-    connection_for,
 )
 
 SHORT_READ = 0.1  # seconds: the patched socket-read timeout
 SAFETY_DEADLINE = 20.0  # seconds: no hook call in this suite may take longer
-
-
-@pytest.fixture
-def host() -> Iterator[Host]:
-    running = Host()
-    try:
-        yield running
-    finally:
-        running.close()
-
-
-@pytest.fixture(autouse=True)
-def fake_sleep() -> Iterator[RecordingSleep]:
-    """Every retry wait is recorded instead of slept; the jitter is seeded."""
-    sleep = RecordingSleep()
-    token = RETRY_POLICY.set(RetryPolicy(sleep=sleep, rng=random.Random(20261127)))
-    try:
-        yield sleep
-    finally:
-        RETRY_POLICY.reset(token)
 
 
 @pytest.fixture(autouse=True)
@@ -64,23 +38,9 @@ def safety_deadline() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_status_route(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(crowdtwist_plugin.deletion, "_preferred_status_route", {})
-
-
-@pytest.fixture(autouse=True)
-def recorded_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """A 429 makes the throttle pause every request for real (with ``asyncio.sleep``, not
-    the retry policy's sleep): record the pause it asks for and pause 0 s instead."""
-    pauses: list[float] = []
-    original = Throttle.throttled_by_service
-
-    def throttled_by_service(self: Throttle, pause: float) -> None:
-        pauses.append(pause)
-        original(self, 0.0)
-
-    monkeypatch.setattr(Throttle, "throttled_by_service", throttled_by_service)
-    return pauses
+def no_real_429_pauses(recorded_pauses: list[float]) -> list[float]:
+    """A 429 pauses every request sharing the throttle: record it, pause 0 s."""
+    return recorded_pauses
 
 
 @pytest.fixture
@@ -127,17 +87,6 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> list[aiohttp.ClientSession]:
 def sandbox_config() -> SandboxConfig:
     """Deletion statuses stand still (a step of 1000 s) so tickets are reproducible."""
     return SandboxConfig(deletion_step_seconds=1000.0)
-
-
-@pytest.fixture
-async def sandbox(sandbox_config: SandboxConfig) -> AsyncIterator[Sandbox]:
-    async with run_sandbox(sandbox_config) as running:
-        yield running
-
-
-@pytest.fixture
-def connection(sandbox: Sandbox) -> dict[str, Any]:
-    return connection_for(sandbox)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

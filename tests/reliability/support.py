@@ -12,13 +12,10 @@ import contextlib
 import gc
 import json
 import logging
-import re
-import traceback
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import aiohttp
 import attrs
@@ -26,90 +23,38 @@ import pluggy
 from aiohttp import web
 from yarl import URL
 
-import crowdtwist_plugin.plugin
-import host_stub.hookspecs
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox
+from tests.support import (
+    ALICE,
+    CAROL,
+    CATEGORIES,
+    FAST_RATE,
+    Host,
+    RecordingSleep,
+    assert_no_duplicates,
+    connection_for,
+    exception_texts,
+    key_forms,
+    leaks_in,
+    record_ids,
+)
 
-FAST_RATE = 600_000  # requests per minute: the throttle never holds anything back
-ALICE = DEMO_PEOPLE["alice"]
-CAROL = DEMO_PEOPLE["carol"]
-CATEGORIES = ("activities", "activity_history", "rewards", "purchases", "receipts", "redemptions")
+__all__ = [
+    "ALICE",
+    "CAROL",
+    "CATEGORIES",
+    "FAST_RATE",
+    "Host",
+    "RecordingSleep",
+    "assert_no_duplicates",
+    "connection_for",
+    "exception_texts",
+    "leaks_in",
+    "record_ids",
+]
+
 REPO = Path(__file__).resolve().parents[2]
 CASSETTES = REPO / "cassettes"
 SECRET_NOTE = "never shown"
-
-
-# --- a host in miniature ----------------------------------------------------------------------
-
-
-class Host:
-    """A fresh plugin manager with only the CrowdTwist plugin, as a pluggy host builds it."""
-
-    def __init__(self) -> None:
-        self.pm = pluggy.PluginManager("privacy_host")
-        self.pm.add_hookspecs(host_stub.hookspecs)
-        self.plugin = crowdtwist_plugin.plugin
-        self.pm.register(self.plugin, name="crowdtwist")
-
-    def close(self) -> None:
-        self.pm.unregister(self.plugin)
-
-    async def call(self, hook: str, **kwargs: Any) -> dict[str, Any]:
-        awaitable = getattr(self.pm.hook, hook)(integration="crowdtwist", **kwargs)
-        result: dict[str, Any] = await awaitable
-        return result
-
-    async def validate(self, connection: Mapping[str, Any]) -> dict[str, Any]:
-        return await self.call("validate_credentials", connection=connection)
-
-    async def access(
-        self, connection: Mapping[str, Any], identifiers: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        return await self.call("handle_access", connection=connection, identifiers=identifiers)
-
-    async def submit(
-        self, connection: Mapping[str, Any], identifiers: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        return await self.call("submit_deletion", connection=connection, identifiers=identifiers)
-
-    async def check(
-        self, connection: Mapping[str, Any], ticket: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        return await self.call("check_deletion", connection=connection, ticket=ticket)
-
-
-class RecordingSleep:
-    """A retry sleep that records the requested delays and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        await asyncio.sleep(0)
-
-
-def connection_for(sandbox: Sandbox, **extra: Any) -> dict[str, Any]:
-    return {
-        "api_key": sandbox.api_key,
-        "api_base_url": sandbox.api_base_url,
-        "pos_base_url": sandbox.pos_base_url,
-        "rate_limit_per_minute": FAST_RATE,
-        **extra,
-    }
-
-
-def record_ids(records: list[Any]) -> list[str]:
-    return [json.dumps(r, sort_keys=True) for r in records]
-
-
-def assert_no_duplicates(report: Mapping[str, Any]) -> None:
-    ids = [s["crowdtwist_id"] for s in report["subjects"]]
-    assert len(ids) == len(set(ids)), "a CrowdTwist user appears twice"
-    for subject in report["subjects"]:
-        for category, records in subject["data"].items():
-            keys = record_ids(records)
-            assert len(keys) == len(set(keys)), f"duplicated record in {category}"
 
 
 def without_time(ticket: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,49 +64,10 @@ def without_time(ticket: Mapping[str, Any]) -> dict[str, Any]:
 # --- secrets ----------------------------------------------------------------------------------
 
 
-def key_forms(key: str) -> set[str]:
-    """The key as it may appear in text: raw, percent-, plus- and yarl-encoded."""
-    forms = {key, quote(key, safe=""), quote_plus(key, safe=""), quote(key)}
-    forms.add(URL("http://x/").with_query(k=key).raw_query_string.removeprefix("k="))
-    # A very long key could be cut by a log formatter: look for a long prefix too.
-    if len(key) > 40:
-        forms.add(key[:32])
-    return {f for f in forms if f}
-
-
-_QUERY_KEY = re.compile(r"api_key=(?!\*\*\*)[^&\s\"'#<>]+")
-_HEADER_KEY = re.compile(r"CTApiKey\s+(?!\*\*\*)[^\s\"',}]+")
-
-
-def leaks_in(text: str, keys: list[str]) -> list[str]:
-    """Every form of any key found in ``text``, plus any unredacted api_key / CTApiKey value."""
-    found = [f for key in keys for f in key_forms(key) if f in text]
-    found += _QUERY_KEY.findall(text) + _HEADER_KEY.findall(text)
-    return found
-
-
 def leaks_in_bytes(data: bytes, keys: list[str]) -> list[str]:
     return leaks_in(data.decode("utf-8", "replace"), keys) + [
         f for key in keys for f in key_forms(key) if f.encode("utf-8") in data
     ]
-
-
-def exception_texts(exc: BaseException, _seen: set[int] | None = None) -> Iterator[str]:
-    """Every text a host could log or persist about ``exc`` and the exceptions behind it."""
-    seen = _seen if _seen is not None else set()
-    if id(exc) in seen:
-        return
-    seen.add(id(exc))
-    yield str(exc)
-    yield repr(exc)
-    yield repr(exc.args)
-    yield from (str(a) for a in exc.args)
-    yield repr(vars(exc)) if hasattr(exc, "__dict__") else ""
-    yield "".join(traceback.format_exception(exc))
-    yield "".join(traceback.format_exception_only(exc))
-    for linked in (exc.__cause__, exc.__context__):
-        if linked is not None:
-            yield from exception_texts(linked, seen)
 
 
 def log_texts(records: list[logging.LogRecord]) -> Iterator[str]:
