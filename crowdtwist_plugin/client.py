@@ -150,6 +150,7 @@ class CrowdTwistClient:
             max_time=retry.max_time,
             giveup=lambda exc: getattr(exc, "maybe_processed", False),
             on_backoff=self._wait_before_retry,
+            logger=None,  # this module logs each retry itself, by endpoint template only
         )(self._attempt)
 
     def url(self, endpoint: Endpoint, path_args: Mapping[str, str | int]) -> URL:
