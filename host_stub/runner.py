@@ -65,7 +65,8 @@ class Runner:
             return await call_hook(
                 self.pm, hook, integration=self.integration, connection=self.connection, **kwargs
             )
-        except HostError:
+        except HostError as exc:
+            self.store.update(request.id, state="failed", error=redact(str(exc), self.secrets))
             raise
         except Exception as exc:
             message = redact(f"{hook} failed: {exc}", self.secrets)

@@ -170,6 +170,22 @@ def test_unknown_integration_exits_1(run: Run) -> None:
     assert "no installed plugin handles integration 'other'; installed: echo" in err
 
 
+def test_unknown_integration_request_is_recorded_as_failed(run: Run, tmp_path: Path) -> None:
+    run.config.write_text('[host]\nstore = "state/requests.db"\n\n[integrations.other]\nx = 1\n')
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["--config", str(run.config), "--integration", "other", "access", "--email", "a@b.co"],
+        environ={"OTHER_API_KEY": "k"},
+        out=out,
+        err=err,
+        plugin_manager=run.pm,
+    )
+    assert code == 1
+    (stored,) = RequestStore(run.store_path).list()
+    assert stored.state == "failed"
+    assert stored.error is not None and "no installed plugin" in stored.error
+
+
 def main_other(run: Run) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(
