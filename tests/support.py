@@ -22,6 +22,16 @@ FAST_RATE = 600_000  # requests per minute: the throttle never holds anything ba
 CATEGORIES = ("activities", "activity_history", "rewards", "purchases", "receipts", "redemptions")
 ALICE = DEMO_PEOPLE["alice"]
 CAROL = DEMO_PEOPLE["carol"]
+# What the sandbox holds on alice, per report category (redemptions include the older ones
+# that only the date windows reach).
+ALICE_COUNTS = {
+    "activities": ALICE.records.activities,
+    "activity_history": ALICE.records.activity_history,
+    "rewards": ALICE.records.rewards,
+    "purchases": ALICE.records.purchases,
+    "receipts": ALICE.records.receipts,
+    "redemptions": ALICE.records.redemptions + ALICE.records.old_redemptions,
+}
 
 
 class Host:

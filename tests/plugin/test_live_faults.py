@@ -30,16 +30,10 @@ from tests.plugin.support import (
     exception_texts,
     key_leaks,
 )
+from tests.support import ALICE_COUNTS
 
 ALICE_IDS = {"email": [ALICE.email]}
-EXPECTED_COUNTS = {
-    "activities": ALICE.records.activities,
-    "activity_history": ALICE.records.activity_history,
-    "rewards": ALICE.records.rewards,
-    "purchases": ALICE.records.purchases,
-    "receipts": ALICE.records.receipts,
-    "redemptions": ALICE.records.redemptions + ALICE.records.old_redemptions,
-}
+EXPECTED_COUNTS = ALICE_COUNTS
 CANARY = SandboxConfig(api_key=CANARY_KEY, deletion_step_seconds=0.1)
 
 
