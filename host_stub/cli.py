@@ -118,9 +118,6 @@ def main(
     except ConfigError as exc:
         console.error(str(exc))
         return EXIT_USAGE
-    except ValueError as exc:  # the plugin's way of saying the settings are wrong
-        console.error(str(exc))
-        return EXIT_USAGE
     except HostError as exc:
         console.error(str(exc))
         return EXIT_FAILED
