@@ -1,9 +1,9 @@
 """A local CrowdTwist API, faithful to the documented service."""
 
-from .cli import main
-from .config import SandboxConfig
 from .faults import Fault, FaultKind
 from .people import DEMO_PEOPLE, DemoPerson
+from .sandbox_cli import main
+from .sandbox_config import SandboxConfig
 from .server import Sandbox, SandboxThread, run_sandbox
 from .state import LogRecord
 

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .faults import Fault
-from .lookup import state_of
+from .member_lookup import state_of
 
 AdminHandler = Callable[[web.Request], Awaitable[web.Response]]
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from multidict import MultiDict
 from yarl import URL
 
-from .errors import param_error
+from .api_errors import param_error
 from .faults import FaultKind
 from .seed import DAY, Window
 from .state import PAGING_FAULT

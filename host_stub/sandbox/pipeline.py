@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from .errors import ApiError, Origin, forbidden, html_response
+from .api_errors import ApiError, Origin, forbidden, html_response
 from .faults import PAGING_KINDS, Fault, FaultKind
 from .state import PAGING_FAULT, STATE, SandboxState
 

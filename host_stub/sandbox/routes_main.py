@@ -8,12 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from .errors import ApiError, param_error, user_not_found
+from .api_errors import ApiError, param_error, user_not_found
 from .listing import paged, parse_int, parse_page_size, redemption_range
-from .lookup import find_member, state_of
+from .member_lookup import find_member, state_of
+from .members import ID_TYPE_FIELDS, Member
 from .search import parse_is_active, parse_query, summary
 from .seed import PII_FIELDS, Window
-from .store import ID_TYPE_FIELDS, Member
 
 PII_ID_TYPES = ("id", "third_party_id")
 RECEIPTS_PAGE = (10, 25)

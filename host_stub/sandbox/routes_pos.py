@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .errors import ApiError
+from .api_errors import ApiError
 from .listing import paged, purchase_range
-from .lookup import find_member
+from .member_lookup import find_member
 
 POS_ID_TYPES = ("email", "id", "third_party_id", "mobile_phone_number")
 PURCHASES_PER_PAGE = 10

@@ -6,8 +6,8 @@ from typing import Any
 
 import attrs
 
-from .errors import param_error
-from .store import Member
+from .api_errors import param_error
+from .members import Member
 
 PREFIX_FIELDS = ("email_address", "first_name", "last_name")
 EXACT_FIELDS = ("mobile_phone_number", "username", "third_party_id", "checkin_code")

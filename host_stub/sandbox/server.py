@@ -13,13 +13,13 @@ import attrs
 from aiohttp import web
 
 from .admin import add_admin_routes
-from .config import SandboxConfig
-from .errors import Origin
+from .api_errors import Origin
 from .faults import Fault, FaultKind
 from .limiter import Keep
 from .pipeline import crowdtwist_middleware
 from .routes_main import add_main_routes
 from .routes_pos import add_pos_routes
+from .sandbox_config import SandboxConfig
 from .state import STATE, Counters, LogRecord, SandboxState
 
 T = TypeVar("T")

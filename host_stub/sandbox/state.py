@@ -10,12 +10,12 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from .config import SandboxConfig
-from .errors import Origin
+from .api_errors import Origin
 from .faults import FaultKind, FaultSet
 from .limiter import RateLimiter
+from .members import Store
+from .sandbox_config import SandboxConfig
 from .seed import today_anchor
-from .store import Store
 
 REDACTED = "***"
 

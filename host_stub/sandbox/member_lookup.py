@@ -6,9 +6,9 @@ from collections.abc import Callable, Collection
 
 from aiohttp import web
 
-from .errors import ApiError
+from .api_errors import ApiError
+from .members import Member
 from .state import STATE, SandboxState
-from .store import Member
 
 
 def state_of(request: web.Request) -> SandboxState:

@@ -9,9 +9,9 @@ from typing import Any
 
 import attrs
 
-from .config import SandboxConfig
 from .deletions import DeletionBook
 from .people import DEMO_PEOPLE, DemoPerson, scale_person
+from .sandbox_config import SandboxConfig
 from .seed import IdSource, Records, generate_records, profile_for, program_activities
 
 # Every documented id_type and the profile field it looks up.

@@ -8,8 +8,8 @@ import contextlib
 import signal
 import sys
 
-from .config import REDEMPTION_LIST_KEYS, SandboxConfig
 from .people import DEMO_PEOPLE
+from .sandbox_config import REDEMPTION_LIST_KEYS, SandboxConfig
 from .server import Sandbox, run_sandbox
 
 
