@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .faults import Fault
-from .member_lookup import state_of
+from .state import state_of
 
 AdminHandler = Callable[[web.Request], Awaitable[web.Response]]
 

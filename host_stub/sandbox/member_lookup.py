@@ -8,11 +8,7 @@ from aiohttp import web
 
 from .api_errors import ApiError
 from .members import Member
-from .state import STATE, SandboxState
-
-
-def state_of(request: web.Request) -> SandboxState:
-    return request.app[STATE]
+from .state import state_of
 
 
 def find_member(

@@ -11,7 +11,7 @@ from aiohttp.typedefs import Middleware
 
 from .api_errors import ApiError, Origin, forbidden, html_response
 from .faults import PAGING_KINDS, Fault, FaultKind
-from .state import PAGING_FAULT, STATE, SandboxState
+from .state import PAGING_FAULT, SandboxState, state_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ADMIN_PREFIX = "/_sandbox/"
@@ -133,7 +133,7 @@ def crowdtwist_middleware(origin: Origin) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(ADMIN_PREFIX):
             return await handler(request)
-        state = request.app[STATE]
+        state = state_of(request)
         arrived = state.clock()
         endpoint = endpoint_of(request)
         status = 0

@@ -10,10 +10,11 @@ from aiohttp import web
 
 from .api_errors import ApiError, param_error, user_not_found
 from .listing import paged, parse_int, parse_page_size, redemption_range
-from .member_lookup import find_member, state_of
+from .member_lookup import find_member
 from .members import ID_TYPE_FIELDS, Member
 from .search import parse_is_active, parse_query, summary
 from .seed import PII_FIELDS, Window
+from .state import state_of
 
 PII_ID_TYPES = ("id", "third_party_id")
 RECEIPTS_PAGE = (10, 25)

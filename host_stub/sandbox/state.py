@@ -114,3 +114,7 @@ class SandboxState:
 
 STATE = web.AppKey("sandbox_state", SandboxState)
 PAGING_FAULT = web.RequestKey("sandbox_paging_fault", FaultKind)
+
+
+def state_of(request: web.Request) -> SandboxState:
+    return request.app[STATE]
