@@ -13,6 +13,7 @@ from yarl import URL
 
 from .api_errors import param_error
 from .faults import FaultKind
+from .sandbox_config import UndatedRedemptions
 from .seed import DAY, Window
 from .state import PAGING_FAULT
 
@@ -115,15 +116,17 @@ def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def redemption_range(request: web.Request) -> DayRange:
+def redemption_range(request: web.Request, undated: UndatedRedemptions) -> DayRange:
     """v2.2 redemption history: at most one year, ``date_end`` > ``date_start``.
 
-    Without dates the window is the last year; a missing ``date_start`` is open-ended and
-    therefore longer than a year.
+    Without dates the window is the last 365 days, or unbounded when ``undated`` is
+    ``"everything"``; a missing ``date_start`` is open-ended and therefore longer than a year.
     """
     raw_start, raw_end = request.query.get("date_start"), request.query.get("date_end")
     end = utc_today() if raw_end is None else _day(raw_end, "date_end")
     if raw_start is None and raw_end is None:
+        if undated == "everything":
+            return DayRange(None, None)
         return _bounds(end - dt.timedelta(days=365), end)
     if raw_start is None:
         raise param_error("Date range should not exceed one year.")

@@ -103,12 +103,12 @@ async def receipts(request: web.Request) -> web.Response:
 
 
 async def redemption_history(request: web.Request) -> web.Response:
+    config = state_of(request).config
     member = _member(request)
-    days = redemption_range(request)
+    days = redemption_range(request, config.redemption_history_undated)
     size = _page_size(request, REDEMPTIONS_PAGE)
     window = member.records.redemptions.between(days.start, days.end)
-    list_key = state_of(request).config.redemption_list_key
-    return _json(paged(request, window, size, list_key))
+    return _json(paged(request, window, size, config.redemption_list_key))
 
 
 async def delete_user(request: web.Request) -> web.Response:

@@ -9,7 +9,11 @@ import signal
 import sys
 
 from .people import DEMO_PEOPLE
-from .sandbox_config import REDEMPTION_LIST_KEYS, SandboxConfig
+from .sandbox_config import (
+    REDEMPTION_LIST_KEYS,
+    UNDATED_REDEMPTION_READINGS,
+    SandboxConfig,
+)
 from .server import Sandbox, run_sandbox
 
 
@@ -69,7 +73,18 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.redemption_list_key,
         help="list key of redemption history",
     )
+    add(
+        "--redemption-history-undated",
+        choices=UNDATED_REDEMPTION_READINGS,
+        default=defaults.redemption_history_undated,
+        help="what redemption history without dates returns (default: %(default)s)",
+    )
     return parser
+
+
+def parse_config(argv: list[str] | None = None) -> SandboxConfig:
+    """The configuration the command line asks for; ValueError for a value out of range."""
+    return SandboxConfig(**vars(_parser().parse_args(argv)))
 
 
 def banner(sandbox: Sandbox) -> str:
@@ -104,9 +119,8 @@ async def _serve(config: SandboxConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
-        config = SandboxConfig(**vars(args))
+        config = parse_config(argv)
     except ValueError as err:
         print(f"host-stub sandbox: {err}", file=sys.stderr)
         return 2

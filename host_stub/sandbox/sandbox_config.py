@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import attrs
 
 REDEMPTION_LIST_KEYS = ("rewards", "redemptions")
 DELETION_STATUS_PATHS = ("users/delete", "user_deletion")
+UndatedRedemptions = Literal["last_365_days", "everything"]
+UNDATED_REDEMPTION_READINGS: tuple[UndatedRedemptions, ...] = get_args(UndatedRedemptions)
 
 
 def _check_status_paths(
@@ -22,6 +26,12 @@ class SandboxConfig:
 
     Port 0 asks the OS for an ephemeral port. ``rate_limit_per_second=None`` turns the
     limiter off; ``retry_after`` is the raw ``Retry-After`` value sent on limiter 429s.
+
+    Readings of what the documentation leaves open (defaults: the least forgiving one):
+
+    - ``redemption_history_undated``: what redemption history answers when neither
+      ``date_start`` nor ``date_end`` is sent: ``"last_365_days"`` or ``"everything"`` (all of
+      the member's redemptions). Dated requests follow the documented rules either way.
     """
 
     api_key: str = attrs.field(default="sandbox-demo-key", repr=False)
@@ -44,3 +54,6 @@ class SandboxConfig:
         default="rewards", validator=attrs.validators.in_(REDEMPTION_LIST_KEYS)
     )
     receipts_active: bool = True
+    redemption_history_undated: UndatedRedemptions = attrs.field(
+        default="last_365_days", validator=attrs.validators.in_(UNDATED_REDEMPTION_READINGS)
+    )
