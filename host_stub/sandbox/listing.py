@@ -32,14 +32,14 @@ def parse_page(request: web.Request) -> int:
     return 1 if page is None else page
 
 
-def parse_page_size(raw: str | None, default: int, maximum: int) -> int:
-    """Sizes above the documented maximum are clamped; junk or sizes below 1 are a 400."""
+def parse_page_size(raw: str | None, default: int, maximum: int | None) -> int:
+    """Sizes above ``maximum`` (``None``: no maximum) are clamped; junk or sizes < 1 are a 400."""
     if raw is None:
         return default
     size = parse_int(raw)
     if size is None or size < 1:
         raise param_error("Invalid page_size")
-    return min(size, maximum)
+    return size if maximum is None else min(size, maximum)
 
 
 def page_link(request: web.Request, page: int, origin: URL | None = None) -> str:

@@ -19,7 +19,7 @@ from .state import state_of
 PII_ID_TYPES = ("id", "third_party_id")
 RECEIPTS_PAGE = (10, 25)
 REDEMPTIONS_PAGE = (10, 10)
-HISTORY_PAGE = (10, 25)
+HISTORY_DEFAULT_PAGE_SIZE = 10
 _BAD_ID_TYPE = param_error("Invalid id_type")
 
 
@@ -74,13 +74,17 @@ async def user_rewards(request: web.Request) -> web.Response:
 
 
 async def activity_history(request: web.Request) -> web.Response:
-    """Legacy paging: ``page_size`` and ``page_number`` together or not at all."""
+    """Legacy paging: ``page_size`` and ``page_number`` together or not at all.
+
+    Both the default and any requested size are cut to ``legacy_history_page_clamp``.
+    """
     raw_size, raw_number = request.query.get("page_size"), request.query.get("page_number")
     if (raw_size is None) != (raw_number is None):
         raise param_error("page_size and page_number must be used together")
     member = _member(request)
-    default, maximum = HISTORY_PAGE
-    size = parse_page_size(raw_size, default, maximum)
+    clamp = state_of(request).config.legacy_history_page_clamp
+    default = HISTORY_DEFAULT_PAGE_SIZE if clamp is None else min(HISTORY_DEFAULT_PAGE_SIZE, clamp)
+    size = parse_page_size(raw_size, default, clamp)
     number = 1 if raw_number is None else parse_int(raw_number)
     if number is None:
         raise param_error("Invalid page_number")

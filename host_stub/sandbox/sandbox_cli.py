@@ -79,7 +79,20 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.redemption_history_undated,
         help="what redemption history without dates returns (default: %(default)s)",
     )
+    add(
+        "--legacy-history-page-clamp",
+        type=page_clamp,
+        default=defaults.legacy_history_page_clamp,
+        metavar="N|none",
+        help="largest page_size of the legacy activity history, none = no clamp "
+        "(default: %(default)s)",
+    )
     return parser
+
+
+def page_clamp(raw: str) -> int | None:
+    """``none`` or a whole number (validated by ``SandboxConfig``)."""
+    return None if raw.lower() == "none" else int(raw)
 
 
 def parse_config(argv: list[str] | None = None) -> SandboxConfig:

@@ -10,6 +10,7 @@ REDEMPTION_LIST_KEYS = ("rewards", "redemptions")
 DELETION_STATUS_PATHS = ("users/delete", "user_deletion")
 UndatedRedemptions = Literal["last_365_days", "everything"]
 UNDATED_REDEMPTION_READINGS: tuple[UndatedRedemptions, ...] = get_args(UndatedRedemptions)
+LEGACY_HISTORY_PAGE_CLAMP: int | None = 25
 
 
 def _check_status_paths(
@@ -32,6 +33,8 @@ class SandboxConfig:
     - ``redemption_history_undated``: what redemption history answers when neither
       ``date_start`` nor ``date_end`` is sent: ``"last_365_days"`` or ``"everything"`` (all of
       the member's redemptions). Dated requests follow the documented rules either way.
+    - ``legacy_history_page_clamp``: the largest ``page_size`` the legacy activity history
+      honours; larger sizes are clamped silently. ``None``: no clamp.
     """
 
     api_key: str = attrs.field(default="sandbox-demo-key", repr=False)
@@ -56,4 +59,8 @@ class SandboxConfig:
     receipts_active: bool = True
     redemption_history_undated: UndatedRedemptions = attrs.field(
         default="last_365_days", validator=attrs.validators.in_(UNDATED_REDEMPTION_READINGS)
+    )
+    legacy_history_page_clamp: int | None = attrs.field(
+        default=LEGACY_HISTORY_PAGE_CLAMP,
+        validator=attrs.validators.optional(attrs.validators.ge(1)),
     )

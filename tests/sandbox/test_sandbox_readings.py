@@ -101,6 +101,64 @@ async def test_dated_redemption_reads_ignore_the_switch(
         assert reply.json()["error"] == "param_error"
 
 
+def clamped(clamp: int | None) -> SandboxConfig:
+    return attrs.evolve(FAST, legacy_history_page_clamp=clamp)
+
+
+async def history_page(client: Client, size: str | None, number: str | None) -> list[Any]:
+    params = {"id_type": "third_party_id"}
+    if size is not None and number is not None:
+        params |= {"page_size": size, "page_number": number}
+    reply = await client.get(f"/v2/users/{ALICE.third_party_id}/activity_history", params=params)
+    assert reply.status == 200, reply.text
+    items: list[Any] = reply.json()
+    return items
+
+
+@pytest.mark.parametrize(
+    ("sandbox", "page_size", "expected"),
+    [
+        pytest.param(clamped(25), None, 10, id="25-default"),
+        pytest.param(clamped(25), "20", 20, id="25-below"),
+        pytest.param(clamped(25), "1000", 25, id="25-above"),
+        pytest.param(clamped(None), None, 10, id="none-default"),
+        pytest.param(clamped(None), "1000", ALICE.records.activity_history, id="none-above"),
+        pytest.param(clamped(5), None, 5, id="5-default"),
+        pytest.param(clamped(5), "20", 5, id="5-above"),
+        pytest.param(clamped(5), "3", 3, id="5-below"),
+    ],
+    indirect=["sandbox"],
+)
+async def test_legacy_history_page_clamp(
+    client: Client, page_size: str | None, expected: int
+) -> None:
+    assert (
+        len(await history_page(client, page_size, None if page_size is None else "1")) == expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("sandbox", "pages"),
+    [
+        pytest.param(clamped(25), 3, id="25"),  # 57 items: 25 + 25 + 7
+        pytest.param(clamped(None), 2, id="none"),  # 50 + 7
+        pytest.param(clamped(5), 12, id="5"),  # 11 x 5 + 2
+    ],
+    indirect=["sandbox"],
+)
+async def test_paging_by_page_number_reaches_every_history_item_once(
+    client: Client, pages: int
+) -> None:
+    """Asking for 50 a page: a short page is no end marker, only an empty one is."""
+    seen: list[Any] = []
+    number = 1
+    while page := await history_page(client, "50", str(number)):
+        seen.extend(page)
+        number += 1
+    assert number - 1 == pages
+    assert len(seen) == len({repr(item) for item in seen}) == ALICE.records.activity_history
+
+
 @pytest.mark.parametrize(
     ("argv", "field", "value"),
     [
@@ -115,6 +173,10 @@ async def test_dated_redemption_reads_ignore_the_switch(
             "redemption_history_undated",
             "last_365_days",
         ),
+        ([], "legacy_history_page_clamp", 25),
+        (["--legacy-history-page-clamp", "none"], "legacy_history_page_clamp", None),
+        (["--legacy-history-page-clamp", "None"], "legacy_history_page_clamp", None),
+        (["--legacy-history-page-clamp", "7"], "legacy_history_page_clamp", 7),
     ],
 )
 def test_cli_flags_set_the_config(argv: list[str], field: str, value: object) -> None:
@@ -123,15 +185,31 @@ def test_cli_flags_set_the_config(argv: list[str], field: str, value: object) ->
 
 @pytest.mark.parametrize(
     "fields",
-    [{"redemption_history_undated": "all"}, {"redemption_history_undated": ""}],
+    [
+        {"redemption_history_undated": "all"},
+        {"redemption_history_undated": ""},
+        {"legacy_history_page_clamp": 0},
+        {"legacy_history_page_clamp": -25},
+    ],
 )
-def test_config_rejects_unknown_readings(fields: dict[str, Any]) -> None:
+def test_config_rejects_out_of_range_values(fields: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(fields))):
         SandboxConfig(**fields)
 
 
-@pytest.mark.parametrize("argv", [["--redemption-history-undated", "all"]])
-def test_cli_refuses_unknown_readings(argv: list[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--redemption-history-undated", "all"],
+        ["--legacy-history-page-clamp", "many"],
+    ],
+)
+def test_cli_refuses_unparsable_values(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("argv", [["--legacy-history-page-clamp", "0"]])
+def test_cli_refuses_out_of_range_values(argv: list[str]) -> None:
+    assert main(argv) == 2
