@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -14,6 +15,16 @@ from host_stub.sandbox import Sandbox, SandboxConfig
 
 FAST = SandboxConfig(deletion_step_seconds=0.1)
 KeyMode = Literal["query", "header", "both", "none"]
+REDEMPTIONS = "/v2.2/users/{}/redemption_history"
+
+
+def days_ago(days: int) -> str:
+    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
+
+
+def year_window(years_back: int) -> dict[str, str]:
+    """The ``years_back``-th 365-day window before today (0: the last year), as query dates."""
+    return {"date_start": days_ago(365 * (years_back + 1)), "date_end": days_ago(365 * years_back)}
 
 
 @attrs.frozen
@@ -81,3 +92,15 @@ class Client:
         url = f"{self.sandbox.api_base_url}/_sandbox/{path}"
         async with self.session.request(method, url, json=body) as response:
             return Reply(response.status, response.headers, await response.text())
+
+    async def redemption_ids(self, third_party_id: str, dates: Mapping[str, str]) -> list[int]:
+        """The ``order_id`` of every redemption in one listing, all pages."""
+        path = REDEMPTIONS.format(third_party_id)
+        params = {"id_type": "third_party_id", **dates}
+        first = await self.get(path, params=params)
+        assert first.status == 200, first.text
+        found: list[int] = [item["order_id"] for item in first.json()["rewards"]]
+        for page in range(2, first.json()["paging"]["pages"] + 1):
+            reply = await self.get(path, params={**params, "page": str(page)})
+            found.extend(item["order_id"] for item in reply.json()["rewards"])
+        return found

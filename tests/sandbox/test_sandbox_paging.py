@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 import attrs
@@ -11,7 +10,7 @@ from yarl import URL
 
 from host_stub.sandbox import DEMO_PEOPLE, Sandbox
 
-from .sandbox_client import FAST, Client
+from .sandbox_client import FAST, Client, days_ago
 
 ALICE = DEMO_PEOPLE["alice"]
 TPID = {"id_type": "third_party_id"}
@@ -223,23 +222,19 @@ async def test_redemption_list_key_option(client: Client) -> None:
     assert len(body["redemptions"]) == 10
 
 
-def _days_ago(days: int) -> str:
-    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
-
-
 @pytest.mark.parametrize(
     ("dates", "status", "total"),
     [
         ({}, 200, 27),  # no dates: the last year only
-        ({"date_start": _days_ago(730), "date_end": _days_ago(365)}, 200, 6),
-        ({"date_start": _days_ago(365), "date_end": _days_ago(0)}, 200, 27),
-        ({"date_start": _days_ago(366), "date_end": _days_ago(0)}, 400, 0),
-        ({"date_start": _days_ago(700)}, 400, 0),
-        ({"date_end": _days_ago(10)}, 400, 0),
-        ({"date_start": _days_ago(10), "date_end": _days_ago(10)}, 400, 0),
-        ({"date_start": _days_ago(5), "date_end": _days_ago(10)}, 400, 0),
-        ({"date_start": "2026/01/01", "date_end": _days_ago(0)}, 400, 0),
-        ({"date_start": "1590000000", "date_end": _days_ago(0)}, 400, 0),
+        ({"date_start": days_ago(730), "date_end": days_ago(365)}, 200, 6),
+        ({"date_start": days_ago(365), "date_end": days_ago(0)}, 200, 27),
+        ({"date_start": days_ago(366), "date_end": days_ago(0)}, 400, 0),
+        ({"date_start": days_ago(700)}, 400, 0),
+        ({"date_end": days_ago(10)}, 400, 0),
+        ({"date_start": days_ago(10), "date_end": days_ago(10)}, 400, 0),
+        ({"date_start": days_ago(5), "date_end": days_ago(10)}, 400, 0),
+        ({"date_start": "2026/01/01", "date_end": days_ago(0)}, 400, 0),
+        ({"date_start": "1590000000", "date_end": days_ago(0)}, 400, 0),
     ],
 )
 async def test_redemption_date_ranges(
@@ -256,8 +251,8 @@ async def test_redemption_date_ranges(
 @pytest.mark.parametrize(
     ("dates", "status"),
     [
-        ({"date_start": _days_ago(3000)}, 200),
-        ({"date_start": _days_ago(10), "date_end": _days_ago(20)}, 400),
+        ({"date_start": days_ago(3000)}, 200),
+        ({"date_start": days_ago(10), "date_end": days_ago(20)}, 400),
         ({"date_end": "yesterday"}, 400),
     ],
 )
