@@ -64,13 +64,14 @@ class Store:
         rng = random.Random(config.seed)
         ids = IdSource()
         people: Iterable[DemoPerson] = list(DEMO_PEOPLE.values()) + [
-            scale_person(i, config.scale_records) for i in range(config.scale_users)
+            scale_person(i, config.scale_records, config.scale_redemption_days)
+            for i in range(config.scale_users)
         ]
         members = {
             person.crowdtwist_id: Member(
                 person,
                 profile_for(person, rng, anchor),
-                generate_records(rng, person.records, anchor, ids),
+                generate_records(rng, person.records, person.timeline, anchor, ids),
             )
             for person in people
         }

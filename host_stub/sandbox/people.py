@@ -12,8 +12,8 @@ import attrs
 class RecordCounts:
     """How many records the seed generates for a member, per category.
 
-    ``old_redemptions`` are dated more than a year ago: they are outside the default
-    redemption-history window and only reachable with explicit date ranges.
+    ``old_redemptions`` are dated more than a year ago: an undated redemption-history read
+    leaves them out under the ``last_365_days`` reading; date windows always reach them.
     """
 
     activities: int = 0
@@ -23,6 +23,26 @@ class RecordCounts:
     purchases: int = 0
     redemptions: int = 0
     old_redemptions: int = 0
+
+
+RECENT_REDEMPTION_DAYS = 360
+THREE_YEARS = 3 * 365
+
+
+@attrs.frozen
+class Timeline:
+    """When a member's redemptions and profile fall, in days before the sandbox's start day.
+
+    ``redemptions`` are spread evenly over the last ``redemption_days`` days (the
+    ``old_redemptions`` always lie 400 to 700 days back). ``date_created`` is drawn from
+    ``created_days_ago``; with ``None`` the profile's ``date_created`` is null. A span that
+    reaches past ``date_created`` gives records older than the profile.
+    """
+
+    redemption_days: int = attrs.field(
+        default=RECENT_REDEMPTION_DAYS, validator=attrs.validators.ge(1)
+    )
+    created_days_ago: tuple[int, int] | None = (800, 2000)
 
 
 @attrs.frozen
@@ -39,6 +59,7 @@ class DemoPerson:
     postal_code: str | None = None
     redeemable_points: int = 0
     records: RecordCounts = RecordCounts()
+    timeline: Timeline = Timeline()
 
 
 _FEW = RecordCounts(2, 3, 2, 2, 2, 2, 0)
@@ -153,14 +174,41 @@ DEMO_PEOPLE: Mapping[str, DemoPerson] = types.MappingProxyType(
             first_name="Erin",
             last_name="Empty",
         ),
+        "tess": DemoPerson(
+            email="tess@example.com",
+            third_party_id="T1095YR",
+            crowdtwist_id=846213570,
+            username="tess3y",
+            is_active=True,
+            note="redemptions over three years; the oldest predate her date_created",
+            first_name="Tess",
+            last_name="Long",
+            redeemable_points=220,
+            records=RecordCounts(2, 3, 2, 2, 2, 36, 0),
+            timeline=Timeline(redemption_days=THREE_YEARS, created_days_ago=(500, 600)),
+        ),
+        "noel": DemoPerson(
+            email="noel@example.com",
+            third_party_id="N0DATE7",
+            crowdtwist_id=857340126,
+            username="noel",
+            is_active=True,
+            note="redemptions over three years, and no date_created in the profile",
+            first_name="Noel",
+            last_name="Undated",
+            redeemable_points=90,
+            records=RecordCounts(1, 2, 1, 1, 1, 24, 0),
+            timeline=Timeline(redemption_days=THREE_YEARS, created_days_ago=None),
+        ),
     }
 )
 
 SCALE_ID_BASE = 900_000_000
 
 
-def scale_person(index: int, records: int) -> DemoPerson:
-    """The ``index``-th generated benchmark member, with ``records`` in every paged category."""
+def scale_person(index: int, records: int, redemption_days: int) -> DemoPerson:
+    """The ``index``-th generated benchmark member, with ``records`` in every paged category
+    and its redemptions spread over the last ``redemption_days`` days."""
     return DemoPerson(
         email=f"scale-{index}@scale.example.com",
         third_party_id=f"SCALE-{index}",
@@ -172,4 +220,5 @@ def scale_person(index: int, records: int) -> DemoPerson:
         last_name=f"User{index}",
         redeemable_points=100,
         records=RecordCounts(3, records, 3, records, records, records, 0),
+        timeline=Timeline(redemption_days=redemption_days),
     )

@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     add("--scale-users", type=int, default=0, help="extra benchmark members")
     add("--scale-records", type=int, default=0, help="records per paged category per extra member")
     add(
+        "--scale-redemption-days",
+        type=int,
+        default=defaults.scale_redemption_days,
+        help="days back over which extra members' redemptions are spread, 1095 = three years "
+        "(default: %(default)s)",
+    )
+    add(
         "--receipts-inactive",
         dest="receipts_active",
         action="store_false",

@@ -6,6 +6,8 @@ from typing import Literal, get_args
 
 import attrs
 
+from .people import RECENT_REDEMPTION_DAYS
+
 REDEMPTION_LIST_KEYS = ("rewards", "redemptions")
 DELETION_STATUS_PATHS = ("users/delete", "user_deletion")
 UndatedRedemptions = Literal["last_365_days", "everything"]
@@ -35,6 +37,9 @@ class SandboxConfig:
       the member's redemptions). Dated requests follow the documented rules either way.
     - ``legacy_history_page_clamp``: the largest ``page_size`` the legacy activity history
       honours; larger sizes are clamped silently. ``None``: no clamp.
+
+    ``scale_redemption_days`` spreads each benchmark member's redemptions over that many days
+    back from today (1095: a history that spans three years of one-year windows).
     """
 
     api_key: str = attrs.field(default="sandbox-demo-key", repr=False)
@@ -63,4 +68,7 @@ class SandboxConfig:
     legacy_history_page_clamp: int | None = attrs.field(
         default=LEGACY_HISTORY_PAGE_CLAMP,
         validator=attrs.validators.optional(attrs.validators.ge(1)),
+    )
+    scale_redemption_days: int = attrs.field(
+        default=RECENT_REDEMPTION_DAYS, validator=attrs.validators.ge(1)
     )

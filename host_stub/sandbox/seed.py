@@ -15,13 +15,12 @@ from typing import Any, TypeVar
 
 import attrs
 
-from .people import DemoPerson, RecordCounts
+from .people import DemoPerson, RecordCounts, Timeline
 
 JSON = dict[str, Any]
 T = TypeVar("T")
 DAY = 86_400
 HISTORY_SPAN_DAYS = 700
-RECENT_REDEMPTION_DAYS = 360
 OLD_REDEMPTION_DAYS = (400, 700)
 
 # (id, title, type_id, category_id) as in the documented samples.
@@ -251,12 +250,12 @@ def _redemption(rng: random.Random, when: int, order: int) -> JSON:
 
 
 def generate_records(
-    rng: random.Random, counts: RecordCounts, anchor: int, ids: IdSource
+    rng: random.Random, counts: RecordCounts, timeline: Timeline, anchor: int, ids: IdSource
 ) -> Records:
     history_times = _spread(rng, counts.activity_history, 1, HISTORY_SPAN_DAYS, anchor)
     receipt_times = _spread(rng, counts.receipts, 1, HISTORY_SPAN_DAYS, anchor)
     purchase_times = _spread(rng, counts.purchases, 1, HISTORY_SPAN_DAYS, anchor)
-    redemption_times = _spread(rng, counts.redemptions, 1, RECENT_REDEMPTION_DAYS, anchor)
+    redemption_times = _spread(rng, counts.redemptions, 1, timeline.redemption_days, anchor)
     redemption_times += _spread(rng, counts.old_redemptions, *OLD_REDEMPTION_DAYS, anchor)
     return Records(
         activities=[_activity(rng, i, anchor) for i in range(counts.activities)],
@@ -274,7 +273,8 @@ def generate_records(
 
 def profile_for(person: DemoPerson, rng: random.Random, anchor: int) -> JSON:
     """A profile with the field set and value types of the recorded real response."""
-    created = anchor - rng.randrange(800, 2000) * DAY
+    days = person.timeline.created_days_ago
+    created = None if days is None else anchor - rng.randrange(*days) * DAY
     return {
         "id": person.crowdtwist_id,
         "first_name": person.first_name,
@@ -316,7 +316,7 @@ def profile_for(person: DemoPerson, rng: random.Random, anchor: int) -> JSON:
         "fan_level": "Member",
         "tier_info": {
             "current_level": {"title": "Member", "min_value": 0, "max_value": 999},
-            "date_assigned": iso_z(created).replace("Z", "+00:00"),
+            "date_assigned": None if created is None else iso_z(created).replace("Z", "+00:00"),
             "expiration_date": None,
         },
         "segments": [],

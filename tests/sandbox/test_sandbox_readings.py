@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import attrs
@@ -11,51 +10,30 @@ import pytest
 from host_stub.sandbox import DEMO_PEOPLE, SandboxConfig
 from host_stub.sandbox.sandbox_cli import main, parse_config
 
-from .sandbox_client import FAST, Client
+from .sandbox_client import FAST, REDEMPTIONS, Client, days_ago, year_window
 
 ALICE = DEMO_PEOPLE["alice"]
-REDEMPTIONS = "/v2.2/users/{}/redemption_history"
 LAST_YEAR = attrs.evolve(FAST, redemption_history_undated="last_365_days")
 EVERYTHING = attrs.evolve(FAST, redemption_history_undated="everything")
 
 
-def days_ago(days: int) -> str:
-    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
-
-
-def year_window(years_back: int) -> dict[str, str]:
-    """The ``years_back``-th 365-day window before today (0: the last year), as query dates."""
-    return {
-        "date_start": days_ago(365 * (years_back + 1)),
-        "date_end": days_ago(365 * years_back),
-    }
-
-
-async def redemption_ids(client: Client, third_party_id: str, dates: dict[str, str]) -> list[int]:
-    """The ``order_id`` of every redemption in one listing, all pages."""
-    path = REDEMPTIONS.format(third_party_id)
-    params = {"id_type": "third_party_id", **dates}
-    first = await client.get(path, params=params)
-    assert first.status == 200, first.text
-    found: list[int] = [item["order_id"] for item in first.json()["rewards"]]
-    for page in range(2, first.json()["paging"]["pages"] + 1):
-        body: dict[str, Any] = (await client.get(path, params={**params, "page": str(page)})).json()
-        found.extend(item["order_id"] for item in body["rewards"])
-    return found
-
-
 @pytest.mark.parametrize(
-    ("sandbox", "total"),
+    ("sandbox", "name", "total"),
     [
-        pytest.param(LAST_YEAR, ALICE.records.redemptions, id="last_365_days"),
+        pytest.param(LAST_YEAR, "alice", ALICE.records.redemptions, id="last_365_days-alice"),
         pytest.param(
-            EVERYTHING, ALICE.records.redemptions + ALICE.records.old_redemptions, id="everything"
+            EVERYTHING,
+            "alice",
+            ALICE.records.redemptions + ALICE.records.old_redemptions,
+            id="everything-alice",
         ),
+        pytest.param(EVERYTHING, "tess", DEMO_PEOPLE["tess"].records.redemptions, id="tess"),
+        pytest.param(EVERYTHING, "noel", DEMO_PEOPLE["noel"].records.redemptions, id="noel"),
     ],
     indirect=["sandbox"],
 )
-async def test_undated_redemption_history_total(client: Client, total: int) -> None:
-    ids = await redemption_ids(client, ALICE.third_party_id, {})
+async def test_undated_redemption_history_total(client: Client, name: str, total: int) -> None:
+    ids = await client.redemption_ids(DEMO_PEOPLE[name].third_party_id, {})
     assert len(ids) == len(set(ids)) == total
 
 
@@ -64,16 +42,16 @@ async def test_undated_redemption_history_total(client: Client, total: int) -> N
     [pytest.param(LAST_YEAR, 1, id="last_365_days"), pytest.param(EVERYTHING, 4, id="everything")],
     indirect=["sandbox"],
 )
-@pytest.mark.parametrize("name", ["alice", "bob", "erin"])
+@pytest.mark.parametrize("name", ["alice", "bob", "erin", "tess", "noel"])
 async def test_undated_read_is_the_union_of_year_windows(
     client: Client, name: str, years_covered: int
 ) -> None:
     """last_365_days: exactly the last year's window; everything: every window there is."""
     tpid = DEMO_PEOPLE[name].third_party_id
-    undated = await redemption_ids(client, tpid, {})
+    undated = await client.redemption_ids(tpid, {})
     windows: set[int] = set()
     for years_back in range(years_covered):
-        windows.update(await redemption_ids(client, tpid, year_window(years_back)))
+        windows.update(await client.redemption_ids(tpid, year_window(years_back)))
     assert sorted(undated) == sorted(windows)
 
 
