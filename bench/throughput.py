@@ -73,12 +73,14 @@ def email(index: int) -> str:
 
 
 async def _client(args: argparse.Namespace) -> dict[str, Any]:
-    from crowdtwist_plugin.throttle import IN_FLIGHT_LIMIT
+    from crowdtwist_plugin.options import ClientOptions
+    from crowdtwist_plugin.plugin import CrowdTwistPlugin
     from host_stub.plugins import call_hook, make_plugin_manager
 
+    pm = make_plugin_manager(load_entrypoints=not args.sequential)
     if args.sequential:
-        IN_FLIGHT_LIMIT.set(1)
-    pm = make_plugin_manager()
+        # The same plugin with one request in flight, as a sequential client would send.
+        pm.register(CrowdTwistPlugin(ClientOptions(max_in_flight=1)), name="crowdtwist")
     connection = {
         "api_key": API_KEY,
         "api_base_url": args.api,

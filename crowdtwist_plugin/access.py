@@ -10,11 +10,12 @@ from typing import Any
 from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.lookup import Subject, find_subjects
+from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pages import fetch_list, fetch_numbered, fetch_paged
-from crowdtwist_plugin.settings import ConnectionSettings, parse_identifiers
+from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_identifiers
 from crowdtwist_plugin.tasks import gather_all
+from crowdtwist_plugin.throttle import Throttles
 
-INTEGRATION = "crowdtwist"
 # The redemption history accepts date ranges of at most a year, and what it returns
 # without dates is not documented: read it without dates and, from the member's creation
 # on, in overlapping windows shorter than a year, then drop the records seen twice.
@@ -22,11 +23,14 @@ REDEMPTION_WINDOW = timedelta(days=364)
 
 
 async def handle_access(
-    connection: Mapping[str, Any], identifiers: Mapping[str, Any]
+    connection: Mapping[str, Any],
+    identifiers: Mapping[str, Any],
+    options: ClientOptions,
+    throttles: Throttles | None = None,
 ) -> dict[str, Any]:
     settings = ConnectionSettings.from_mapping(connection)
     wanted = parse_identifiers(identifiers, settings.user_id_type)
-    async with open_client(settings) as client:
+    async with open_client(settings, options, throttles) as client:
         subjects, not_found = await find_subjects(client, wanted)
         data = await gather_all(collect(client, s) for s in subjects)
     return {
@@ -84,7 +88,7 @@ async def redemptions(
     if created is not None:
         ranges += [
             {**params, "date_start": start.isoformat(), "date_end": end.isoformat()}
-            for start, end in windows(created, today())
+            for start, end in windows(created, client.options.today())
         ]
     pages = await gather_all(
         fetch_paged(
@@ -104,11 +108,6 @@ async def redemptions(
             seen.add(key)
             unique.append(record)
     return unique
-
-
-def today() -> date:
-    """The current UTC date (a seam for tests that replay recorded date ranges)."""
-    return datetime.now(UTC).date()
 
 
 def member_since(value: Any) -> date | None:

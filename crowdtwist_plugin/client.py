@@ -7,12 +7,13 @@ the settings and an endpoint template, never taken from a response.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -20,26 +21,17 @@ import attrs
 import backoff
 from yarl import URL
 
-from crowdtwist_plugin.errors import (
-    AuthenticationError,
-    CrowdTwistError,
-    ResponseError,
-    TransientError,
-)
-from crowdtwist_plugin.retry import (
-    RETRYABLE_STATUSES,
-    RetryPolicy,
-    current_retry_policy,
-    parse_retry_after,
-)
+from crowdtwist_plugin.errors import AuthenticationError, ResponseError, TransientError
+from crowdtwist_plugin.options import ClientOptions
+from crowdtwist_plugin.pacing import DEFAULT_429_PAUSE
+from crowdtwist_plugin.retry import RETRYABLE_STATUSES, parse_retry_after, retry_waits
 from crowdtwist_plugin.settings import ConnectionSettings
-from crowdtwist_plugin.throttle import Throttle, throttle_for
+from crowdtwist_plugin.throttle import Throttle, Throttles
 
 log = logging.getLogger("crowdtwist_plugin")
-
-TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10, sock_read=30)
-DEFAULT_429_PAUSE = 1.0
 JSONValue = Any
+_MALFORMED = object()
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -54,6 +46,18 @@ class Endpoint:
     def name(self) -> str:
         suffix = " (POS host)" if self.origin == "pos" else ""
         return f"{self.method} {self.template}{suffix}"
+
+
+def _loads(body: bytes) -> JSONValue:
+    """``json.loads`` whose every failure is a ``ValueError``.
+
+    Integers too long to convert (CVE-2020-10735) raise a plain ``ValueError`` and deep
+    nesting a ``RecursionError``; both are a malformed body here.
+    """
+    try:
+        return json.loads(body.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 @attrs.frozen
@@ -77,13 +81,50 @@ class Reply:
                 f"(HTTP {self.status})",
                 endpoint=self.endpoint.name,
             )
+        parsed = self._parsed
+        if parsed is not _MALFORMED:
+            return parsed
+        raise ResponseError(
+            f"malformed JSON body (HTTP {self.status}, {len(self.body)} bytes)",
+            endpoint=self.endpoint.name,
+        )
+
+    @functools.cached_property
+    def _parsed(self) -> JSONValue:
         try:
-            return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _loads(self.body)
+        except ValueError:
+            return _MALFORMED
+
+    def expect_ok(self) -> Reply:
+        """This reply if it is a 200; otherwise a ``ResponseError`` with CrowdTwist's words."""
+        if self.status != 200:
+            code, message = self.error_fields()
+            detail = f": {code} {message}".rstrip() if code or message else ""
             raise ResponseError(
-                f"malformed JSON body (HTTP {self.status}, {len(self.body)} bytes)",
-                endpoint=self.endpoint.name,
-            ) from None
+                f"unexpected HTTP {self.status}{detail}", endpoint=self.endpoint.name
+            )
+        return self
+
+    def records(self, keys: Sequence[str] = ()) -> list[Any]:
+        """The record list of a 200: a bare array or the first of ``keys`` present."""
+        body = self.expect_ok().json()
+        if isinstance(body, list):
+            return body
+        if isinstance(body, dict):
+            for key in keys:
+                value = body.get(key)
+                if isinstance(value, list):
+                    return value
+        expected = " or ".join(("a JSON array", *(f"an object with {k!r}" for k in keys)))
+        raise ResponseError(f"expected {expected}", endpoint=self.endpoint.name)
+
+    def json_object(self) -> dict[str, Any]:
+        """The JSON object of a 200."""
+        body = self.expect_ok().json()
+        if not isinstance(body, dict):
+            raise ResponseError("expected a JSON object", endpoint=self.endpoint.name)
+        return body
 
     @property
     def user_not_found(self) -> bool:
@@ -96,10 +137,7 @@ class Reply:
 
     def error_fields(self) -> tuple[str, str]:
         """CrowdTwist's error code and message from either envelope, if the body has them."""
-        try:
-            body = json.loads(self.body.decode("utf-8")) if self.is_json else None
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            body = None
+        body = self._parsed if self.is_json else None
         if not isinstance(body, dict):
             return "", ""
         code = body.get("error") or body.get("reason") or ""
@@ -107,23 +145,21 @@ class Reply:
         return str(code), str(message)
 
 
-def _connection_failure(exc: BaseException, endpoint: Endpoint) -> TransientError:
+def _connection_failure(exc: BaseException) -> str:
     """A safe description of a transport failure: never the URL, never the key."""
     if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
-        reason = "timed out waiting for CrowdTwist"
-    elif isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-        reason = "TLS failure (certificate or handshake)"
-    elif isinstance(exc, aiohttp.ClientConnectorDNSError):
-        reason = f"host not found: {exc.host}"
-    elif isinstance(exc, aiohttp.ClientConnectorError):
-        reason = f"cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror or 'refused'})"
-    elif isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        reason = "connection dropped before the response was complete"
-    elif isinstance(exc, ssl.SSLError):
-        reason = "TLS failure"
-    else:
-        reason = f"connection failed ({type(exc).__name__})"
-    return TransientError(reason, endpoint=endpoint.name)
+        return "timed out waiting for CrowdTwist"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return "TLS failure (certificate or handshake)"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return f"host not found: {exc.host}"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror or 'refused'})"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return "connection dropped before the response was complete"
+    if isinstance(exc, ssl.SSLError):
+        return "TLS failure"
+    return f"connection failed ({type(exc).__name__})"
 
 
 class CrowdTwistClient:
@@ -135,23 +171,34 @@ class CrowdTwistClient:
         session: aiohttp.ClientSession,
         *,
         throttle: Throttle,
-        retry: RetryPolicy,
+        options: ClientOptions,
     ) -> None:
         self.settings = settings
+        self.options = options
         self._session = session
         self._throttle = throttle
-        self._retry = retry
-        self._send = backoff.on_exception(
-            backoff.constant,
+        self._send = self.retrying(self._attempt, giveup=lambda exc: exc.maybe_processed)
+
+    def retrying(
+        self,
+        attempt: Callable[..., Awaitable[T]],
+        *,
+        giveup: Callable[[TransientError], bool],
+    ) -> Callable[..., Awaitable[T]]:
+        """``attempt`` retried by backoff on ``TransientError`` under the retry policy."""
+        policy = self.options.retry
+        retried: Callable[..., Awaitable[T]] = backoff.on_exception(
+            retry_waits,
             TransientError,
-            interval=0,
-            jitter=None,
-            max_tries=retry.max_tries,
-            max_time=retry.max_time,
-            giveup=lambda exc: getattr(exc, "maybe_processed", False),
-            on_backoff=self._wait_before_retry,
-            logger=None,  # this module logs each retry itself, by endpoint template only
-        )(self._attempt)
+            max_tries=policy.max_tries,
+            max_time=policy.max_time,
+            jitter=None,  # retry_waits applies full jitter itself, never to Retry-After
+            giveup=lambda exc: isinstance(exc, TransientError) and giveup(exc),
+            on_backoff=_log_retry,
+            logger=None,  # _log_retry names the endpoint template, never the URL
+            policy=policy,
+        )(attempt)
+        return retried
 
     def url(self, endpoint: Endpoint, path_args: Mapping[str, str | int]) -> URL:
         """The URL on the configured origin; path identifiers are percent-encoded."""
@@ -184,27 +231,12 @@ class CrowdTwistClient:
         else:
             headers["X-CT-Authorization"] = f"CTApiKey {self.settings.api_key}"
         url = url.with_query(query) if query else url
-        failure: CrowdTwistError | None = None
+        failure: TransientError | None = None
         try:
             return await self._send(endpoint, url, headers, json_body, resend)
         except TransientError as exc:
-            outcome = "not resent" if exc.maybe_processed else "gave up after retrying"
-            failure = TransientError(
-                f"{exc.args[0].removeprefix(f'{endpoint.name}: ')}; {outcome}",
-                endpoint=endpoint.name,
-                retry_after=exc.retry_after,
-                maybe_processed=exc.maybe_processed,
-            )
+            failure = exc.ended("not resent" if exc.maybe_processed else "gave up after retrying")
         raise failure
-
-    async def _wait_before_retry(self, details: Mapping[str, Any]) -> None:
-        await self.wait_before_retry(int(details["tries"]), details["exception"])
-
-    async def wait_before_retry(self, attempt: int, failure: BaseException) -> None:
-        """Back off after failed attempt number ``attempt``, per the retry policy."""
-        delay = self._retry.delay(attempt, getattr(failure, "retry_after", None))
-        log.info("%s; retrying in %.2fs (attempt %d)", failure, delay, attempt)
-        await self._retry.sleep(delay)
 
     async def _attempt(
         self,
@@ -214,8 +246,8 @@ class CrowdTwistClient:
         json_body: JSONValue,
         resend: bool,
     ) -> Reply:
-        failure: TransientError | None = None
-        async with self._throttle.slot(self._retry.sleep):
+        reason: str | None = None
+        async with self._throttle.slot():
             try:
                 async with self._session.request(
                     endpoint.method,
@@ -228,60 +260,61 @@ class CrowdTwistClient:
                     reply = Reply(response.status, response.content_type, body, endpoint)
                     retry_after_header = response.headers.get("Retry-After")
             except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
-                failure = _connection_failure(exc, endpoint)
-        if failure is not None:
-            failure.maybe_processed = not resend
-            log.info("%s", failure)
-            raise failure
+                reason = _connection_failure(exc)
+        if reason is not None:
+            raise TransientError(reason, endpoint=endpoint.name, maybe_processed=not resend)
         log.debug("%s -> HTTP %d", endpoint.name, reply.status)
-        try:
-            return self._judge(reply, retry_after_header)
-        except TransientError as exc:
-            exc.maybe_processed = not resend and reply.status != 429
-            failure = exc
-        raise failure
+        return self._judge(reply, retry_after_header, resend)
 
-    def _judge(self, reply: Reply, retry_after_header: str | None) -> Reply:
-        status = reply.status
+    def _judge(self, reply: Reply, retry_after_header: str | None, resend: bool) -> Reply:
+        status, name = reply.status, reply.endpoint.name
         if status == 429:
             retry_after = parse_retry_after(retry_after_header)
             pause = DEFAULT_429_PAUSE if retry_after is None else retry_after
-            self._throttle.throttled_by_service(min(pause, self._retry.max_retry_after))
-            raise TransientError("HTTP 429", endpoint=reply.endpoint.name, retry_after=retry_after)
+            self._throttle.throttled_by_service(min(pause, self.options.retry.max_retry_after))
+            raise TransientError("HTTP 429", endpoint=name, retry_after=retry_after)
         self._throttle.accepted()
         if status == 403:
-            raise AuthenticationError(
-                "CrowdTwist rejected the API key (HTTP 403)", endpoint=reply.endpoint.name
-            )
-        if status in RETRYABLE_STATUSES:
+            raise AuthenticationError("CrowdTwist rejected the API key (HTTP 403)", endpoint=name)
+        if status in RETRYABLE_STATUSES or status >= 500:
             raise TransientError(
                 f"HTTP {status}",
-                endpoint=reply.endpoint.name,
+                endpoint=name,
                 retry_after=parse_retry_after(retry_after_header),
+                maybe_processed=not resend,
             )
         if 300 <= status < 400:
-            raise ResponseError(
-                f"unexpected redirect (HTTP {status}); not followed", endpoint=reply.endpoint.name
-            )
-        if status >= 500:
-            raise TransientError(f"HTTP {status}", endpoint=reply.endpoint.name)
+            raise ResponseError(f"unexpected redirect (HTTP {status}); not followed", endpoint=name)
         return reply
+
+
+def _log_retry(details: Mapping[str, Any]) -> None:
+    failure = details["exception"]
+    log.info(
+        "%s; retrying in %.2fs (attempt %d)",
+        failure,
+        details["wait"],
+        details["tries"],
+        extra={"endpoint": getattr(failure, "endpoint", None), "wait": details["wait"]},
+    )
 
 
 @asynccontextmanager
 async def open_client(
-    settings: ConnectionSettings, retry: RetryPolicy | None = None
+    settings: ConnectionSettings, options: ClientOptions, throttles: Throttles | None = None
 ) -> AsyncIterator[CrowdTwistClient]:
     """A client with its own session (always closed) and the connection's shared throttle."""
-    async with aiohttp.ClientSession(timeout=TIMEOUT, raise_for_status=False) as session:
+    timeout = aiohttp.ClientTimeout(
+        total=None,
+        connect=options.connect_timeout,
+        sock_connect=options.connect_timeout,
+        sock_read=options.read_timeout,
+    )
+    async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as session:
         # aiohttp resends an idempotent request (DELETE included) once by itself when the
         # connection drops before the answer; a lost DELETE answer must be checked against
         # the deletion status instead, and every other retry is ours. aiohttp's own test
         # client switches this off the same way (there is no public option).
         session._retry_connection = False
-        yield CrowdTwistClient(
-            settings,
-            session,
-            throttle=throttle_for(settings),
-            retry=retry or current_retry_policy(),
-        )
+        throttle = (throttles or Throttles(options)).for_settings(settings)
+        yield CrowdTwistClient(settings, session, throttle=throttle, options=options)

@@ -6,6 +6,7 @@ become a failed check with a precise detail.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,24 +15,40 @@ import attrs
 from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, open_client
 from crowdtwist_plugin.errors import AuthenticationError, CrowdTwistError
-from crowdtwist_plugin.retry import current_retry_policy
+from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.tasks import gather_all
+from crowdtwist_plugin.throttle import Throttles
 
+CHECKS = ("main_api", "pos_api")
 # No CrowdTwist id is 0, so the purchase history of user 0 exercises the POS key only.
 IMPOSSIBLE_USER = 0
 
 
-async def validate_credentials(connection: Mapping[str, Any]) -> dict[str, Any]:
+async def validate_credentials(
+    connection: Mapping[str, Any], options: ClientOptions, throttles: Throttles | None = None
+) -> dict[str, Any]:
     try:
         settings = ConnectionSettings.from_mapping(connection)
     except CrowdTwistError as exc:
         check = {"name": "connection", "ok": False, "detail": str(exc)}
         return {"ok": False, "checks": [check]}
     # A check should answer quickly; one retry covers a passing glitch.
-    quick = attrs.evolve(current_retry_policy(), max_tries=2, max_time=20.0)
-    async with open_client(settings, quick) as client:
-        checks = await gather_all(
+    quick = attrs.evolve(options, retry=attrs.evolve(options.retry, max_tries=2, max_time=20.0))
+    try:
+        async with asyncio.timeout(options.credentials_deadline):
+            checks = await _run_checks(settings, quick, throttles)
+    except TimeoutError:
+        detail = f"no complete answer within {options.credentials_deadline:g} s"
+        checks = [{"name": name, "ok": False, "detail": detail} for name in CHECKS]
+    return {"ok": all(c["ok"] for c in checks), "checks": checks}
+
+
+async def _run_checks(
+    settings: ConnectionSettings, options: ClientOptions, throttles: Throttles | None
+) -> list[dict[str, Any]]:
+    async with open_client(settings, options, throttles) as client:
+        return await gather_all(
             [
                 _check(client, "main_api", endpoints.PROGRAM_ACTIVITIES, {}, (200,)),
                 _check(
@@ -44,7 +61,6 @@ async def validate_credentials(connection: Mapping[str, Any]) -> dict[str, Any]:
                 ),
             ]
         )
-    return {"ok": all(c["ok"] for c in checks), "checks": checks}
 
 
 async def _check(

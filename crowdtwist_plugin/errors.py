@@ -1,24 +1,36 @@
 """The plugin's exceptions: each says whether a retry may help and never carries a secret.
 
-Messages name the endpoint by its template (``GET /v2/users/{user_id}/receipts``), never
-by a concrete URL, so neither the API key nor the data subject's identifiers end up in
-logs, exception text or the host's store.
+An error is built once with its fields (``reason``, ``endpoint`` and, for transient
+failures, ``retry_after`` and ``maybe_processed``); its message is derived from them.
+Endpoints are named by template (``GET /v2/users/{user_id}/receipts``), never by a
+concrete URL, so neither the API key nor the data subject's identifiers end up in logs,
+exception text or the host's store.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class CrowdTwistError(Exception):
     """A hook could not do its job. ``retryable`` tells the host whether to try later."""
 
-    retryable: bool = False
+    retryable: ClassVar[bool] = False
 
-    def __init__(self, message: str, *, endpoint: str | None = None) -> None:
+    def __init__(self, reason: str, *, endpoint: str | None = None) -> None:
+        self.reason = reason
         self.endpoint = endpoint
-        super().__init__(f"{endpoint}: {message}" if endpoint else message)
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"{self.endpoint}: {self.reason}" if self.endpoint else self.reason
+
+    def __str__(self) -> str:
+        return self.message
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self)!r}, retryable={self.retryable})"
+        return f"{type(self).__name__}({self.message!r}, retryable={self.retryable})"
 
 
 class ConfigurationError(CrowdTwistError, ValueError):
@@ -30,23 +42,43 @@ class AuthenticationError(CrowdTwistError):
 
 
 class TransientError(CrowdTwistError):
-    """Rate limiting, server errors, timeouts or connection failures outlasted the retries."""
+    """Rate limiting, server errors, timeouts or connection failures outlasted the retries.
 
-    retryable = True
+    ``maybe_processed`` is true when the request may have reached CrowdTwist and been
+    acted on (no answer, or a 5xx) for a request that must not simply be sent again;
+    ``outcome`` says how the retrying ended (``"gave up after 6 attempts"``).
+    """
+
+    retryable: ClassVar[bool] = True
 
     def __init__(
         self,
-        message: str,
+        reason: str,
         *,
         endpoint: str | None = None,
         retry_after: float | None = None,
         maybe_processed: bool = False,
+        outcome: str | None = None,
     ) -> None:
-        super().__init__(message, endpoint=endpoint)
         self.retry_after = retry_after
-        # True when the request may have reached CrowdTwist and been acted on (no answer,
-        # or a 5xx), for a request that must not simply be sent again.
         self.maybe_processed = maybe_processed
+        self.outcome = outcome
+        super().__init__(reason, endpoint=endpoint)
+
+    @property
+    def message(self) -> str:
+        base = super().message
+        return f"{base}; {self.outcome}" if self.outcome else base
+
+    def ended(self, outcome: str) -> TransientError:
+        """The same failure, saying how the retrying ended."""
+        return TransientError(
+            self.reason,
+            endpoint=self.endpoint,
+            retry_after=self.retry_after,
+            maybe_processed=self.maybe_processed,
+            outcome=outcome,
+        )
 
 
 class ResponseError(CrowdTwistError):
@@ -56,4 +88,4 @@ class ResponseError(CrowdTwistError):
 class InconsistentDataError(CrowdTwistError):
     """The data changed while it was being read (e.g. page counts moved); read again later."""
 
-    retryable = True
+    retryable: ClassVar[bool] = True

@@ -17,8 +17,7 @@ import attrs
 from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
-from crowdtwist_plugin.pages import expect_ok, list_from
-from crowdtwist_plugin.settings import Identifier, UserIdType
+from crowdtwist_plugin.settings import Identifier, UserIdType, email_key
 from crowdtwist_plugin.tasks import gather_all
 
 ACTIVE_FLAGS = ("1", "0")
@@ -71,9 +70,7 @@ def _same(identifier: Identifier, value: Any) -> bool:
     if value is None:
         return False
     if identifier.category == "email":
-        # lower(), not casefold(): casefold also equates e.g. "ß" with "ss" and the long s with
-        # "s", a wider net than the service's case-insensitivity is known to cast.
-        return isinstance(value, str) and value.lower() == identifier.value.lower()
+        return isinstance(value, str) and email_key(value) == email_key(identifier.value)
     return str(value) == identifier.value
 
 
@@ -85,11 +82,7 @@ async def _profile(
     )
     if reply.user_not_found:
         return None
-    expect_ok(reply)
-    body = reply.json()
-    if not isinstance(body, dict):
-        raise ResponseError("expected a user object", endpoint=endpoints.PROFILE.name)
-    return body
+    return reply.json_object()
 
 
 async def _search(client: CrowdTwistClient, criteria: dict[str, Any]) -> list[dict[str, Any]]:
@@ -99,8 +92,7 @@ async def _search(client: CrowdTwistClient, criteria: dict[str, Any]) -> list[di
         )
         if reply.user_not_found:
             return []
-        expect_ok(reply)
-        return list_from(reply.json(), ("members",), endpoints.MEMBER_SEARCH)
+        return reply.records(("members",))
 
     found = await gather_all(one(flag) for flag in ACTIVE_FLAGS)
     return [m for results in found for m in results if isinstance(m, dict)]

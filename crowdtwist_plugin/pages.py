@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, Reply
+from crowdtwist_plugin.client import CrowdTwistClient, Endpoint
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
 from crowdtwist_plugin.tasks import gather_all
 
@@ -21,26 +21,14 @@ LEGACY_PAGE_SIZE = 50
 LEGACY_LOOKAHEAD = 3
 
 
-def _int_field(paging: Mapping[str, Any], name: str, endpoint: Endpoint) -> int:
+def _count(paging: Mapping[str, Any], name: str, endpoint: Endpoint) -> int:
     value = paging.get(name)
-    if isinstance(value, str) and value.isdigit():
+    # isascii: str.isdigit() also accepts digits such as "①" that int() refuses.
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ResponseError(f"paging.{name} is not a count: {value!r}", endpoint=endpoint.name)
+        raise ResponseError(f"paging.{name} is not a count: {value!r:.40}", endpoint=endpoint.name)
     return value
-
-
-def list_from(body: Any, keys: Sequence[str], endpoint: Endpoint) -> list[Any]:
-    """The record list of a response: a bare array or the first of ``keys`` present."""
-    if isinstance(body, list):
-        return body
-    if isinstance(body, dict):
-        for key in keys:
-            value = body.get(key)
-            if isinstance(value, list):
-                return value
-    expected = " or ".join(("a JSON array", *(f"an object with {k!r}" for k in keys)))
-    raise ResponseError(f"expected {expected}", endpoint=endpoint.name)
 
 
 async def fetch_list(
@@ -52,15 +40,7 @@ async def fetch_list(
 ) -> list[Any]:
     """An unpaged collection."""
     reply = await client.request(endpoint, path_args, params=params)
-    expect_ok(reply)
-    return list_from(reply.json(), keys, endpoint)
-
-
-def expect_ok(reply: Reply) -> None:
-    if reply.status != 200:
-        code, message = reply.error_fields()
-        detail = f": {code} {message}".rstrip() if code or message else ""
-        raise ResponseError(f"unexpected HTTP {reply.status}{detail}", endpoint=reply.endpoint.name)
+    return reply.records(keys)
 
 
 async def fetch_paged(
@@ -81,13 +61,12 @@ async def fetch_paged(
         reply = await client.request(endpoint, path_args, params={**params, "page": number})
         if reply.status in (400, 404) and reply.error_fields()[0] in absent_codes:
             return None
-        expect_ok(reply)
-        body = reply.json()
-        paging = body.get("paging") if isinstance(body, dict) else None
+        body = reply.json_object()
+        paging = body.get("paging")
         if not isinstance(paging, dict):
             raise ResponseError("response has no paging object", endpoint=endpoint.name)
-        shape = (_int_field(paging, "total", endpoint), _int_field(paging, "pages", endpoint))
-        return list_from(body, keys, endpoint), shape
+        shape = (_count(paging, "total", endpoint), _count(paging, "pages", endpoint))
+        return reply.records(keys), shape
 
     first_page = await page(1)
     if first_page is None:

@@ -1,19 +1,24 @@
-"""When and how long to wait before trying a request again."""
+"""How long to wait before trying a request again: the policy and backoff's wait generator.
+
+``backoff`` drives every retry of the plugin. It sends each failure into ``retry_waits``
+(a wait generator, like ``backoff.runtime``), which answers with the server's
+``Retry-After`` when there is one and otherwise with exponential backoff and full jitter.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import math
 import random
-from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
+from collections.abc import Generator
 from datetime import UTC, datetime
 
 import attrs
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-Sleep = Callable[[float], Awaitable[None]]
+# The exponent stops growing here, so a policy with very many tries cannot overflow.
+MAX_EXPONENT = 64
+_NON_NUMBERS = frozenset({"nan", "inf", "-inf", "+inf", "infinity", "-infinity"})
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -34,7 +39,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if math.isfinite(seconds):
         # A negative delay is nonsense, not "now": fall back to backoff.
         return seconds if seconds >= 0 else None
-    if text.lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
+    if text.lower() in _NON_NUMBERS:
         return None
     try:
         when = email.utils.parsedate_to_datetime(text)
@@ -47,10 +52,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 @attrs.frozen
 class RetryPolicy:
-    """Bounded exponential backoff with full jitter, honouring ``Retry-After``.
-
-    ``sleep`` is injectable so tests can observe the waits without waiting.
-    """
+    """Bounded retries: at most ``max_tries`` attempts within ``max_time`` seconds."""
 
     max_tries: int = 6
     max_time: float = 120.0
@@ -58,23 +60,22 @@ class RetryPolicy:
     factor: float = 2.0
     max_backoff: float = 30.0
     max_retry_after: float = 60.0
-    sleep: Sleep = asyncio.sleep
-    rng: random.Random = attrs.field(factory=random.Random, repr=False)
+    rng: random.Random = attrs.field(factory=random.Random, repr=False, eq=False)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """The wait after failed attempt number ``attempt`` (1-based)."""
         if retry_after is not None:
             # The server said when; jitter would only make us early.
             return min(retry_after, self.max_retry_after)
-        # The exponent is capped so that a policy with very many tries cannot overflow.
-        ceiling = min(self.max_backoff, self.base * self.factor ** min(attempt - 1, 64))
-        return self.rng.uniform(0, ceiling)
+        exponent = min(attempt - 1, MAX_EXPONENT)
+        return self.rng.uniform(0, min(self.max_backoff, self.base * self.factor**exponent))
 
 
-# Tests set their own policy (e.g. a sleep that records instead of waiting).
-RETRY_POLICY: ContextVar[RetryPolicy | None] = ContextVar("crowdtwist_retry_policy", default=None)
-_DEFAULT_POLICY = RetryPolicy()
-
-
-def current_retry_policy() -> RetryPolicy:
-    return RETRY_POLICY.get() or _DEFAULT_POLICY
+def retry_waits(policy: RetryPolicy) -> Generator[float, BaseException | None, None]:
+    """backoff's wait generator: it is primed with ``None``, then sent each failure."""
+    failure = yield 0.0
+    attempt = 1
+    while True:
+        retry_after = getattr(failure, "retry_after", None)
+        failure = yield policy.delay(attempt, retry_after)
+        attempt += 1

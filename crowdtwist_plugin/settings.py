@@ -13,6 +13,7 @@ from yarl import URL
 
 from crowdtwist_plugin.errors import ConfigurationError
 
+INTEGRATION = "crowdtwist"  # the integration name hosts ask this plugin to serve
 UserIdType = Literal["third_party_id", "id", "username"]
 USER_ID_TYPES: tuple[UserIdType, ...] = ("third_party_id", "id", "username")
 CONNECTION_KEYS = frozenset(
@@ -34,6 +35,18 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_IDENTIFIER_LENGTH = 254
+# A slower budget would hold a single request longer than a hook call may take.
+MIN_REQUESTS_PER_MINUTE = 1.0
+
+
+# Only the ASCII letters fold: str.lower() maps other code points onto ASCII letters too
+# (the Kelvin sign U+212A becomes "k"), which would equate two different addresses.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def email_key(address: str) -> str:
+    """The form two email addresses are compared in: ASCII letters lowercased, nothing else."""
+    return address.translate(_ASCII_LOWER)
 
 
 def _short(value: object) -> str:
@@ -67,7 +80,7 @@ class ConnectionSettings:
         unknown = sorted(str(k) for k in connection if k not in CONNECTION_KEYS)
         if unknown:
             raise ConfigurationError(f"unknown connection setting(s): {', '.join(unknown)}")
-        return cls(
+        settings = cls(
             api_key=_api_key(connection.get("api_key")),
             api_origin=_origin(connection, "api"),
             pos_origin=_origin(connection, "pos"),
@@ -76,6 +89,13 @@ class ConnectionSettings:
             target_utilization=_utilization(connection.get("target_utilization", 0.75)),
             deletion_complete_on_submit=_flag(connection, "deletion_complete_on_submit"),
         )
+        if settings.requests_per_second * 60 < MIN_REQUESTS_PER_MINUTE:
+            raise ConfigurationError(
+                "rate_limit_per_minute x target_utilization must allow at least "
+                f"{MIN_REQUESTS_PER_MINUTE:g} request per minute, got "
+                f"{settings.requests_per_second * 60:.3g}"
+            )
+        return settings
 
 
 def _api_key(value: object) -> str:
@@ -196,7 +216,7 @@ def parse_identifiers(identifiers: object, user_id_type: UserIdType) -> tuple[Id
         for index, value in enumerate(values):
             where = f"identifiers.{category}[{index}]"
             ident = _identifier(where, category, value, user_id_type)
-            key = (category, value.lower() if category == "email" else value)
+            key = (category, email_key(value) if category == "email" else value)
             parsed.setdefault(key, ident)
     if not parsed:
         raise ConfigurationError("at least one identifier (email or user_id) is required")
@@ -210,6 +230,9 @@ def _identifier(where: str, category: str, value: object, user_id_type: UserIdTy
         raise ConfigurationError(f"{where} is empty")
     if value != value.strip() or _CONTROL.search(value):
         raise ConfigurationError(f"{where} has surrounding whitespace or control characters")
+    if not value.isprintable():
+        # Lone surrogates and other unprintable code points cannot be sent as UTF-8.
+        raise ConfigurationError(f"{where} has unprintable characters or lone surrogates")
     if len(value) > MAX_IDENTIFIER_LENGTH:
         raise ConfigurationError(
             f"{where} is {len(value)} characters long; at most {MAX_IDENTIFIER_LENGTH} allowed"

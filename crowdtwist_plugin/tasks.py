@@ -9,26 +9,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from contextvars import ContextVar
 from typing import TypeVar
 
 from crowdtwist_plugin.errors import TransientError
 
 T = TypeVar("T")
-DEFAULT_DEADLINE = 900.0
-# Seconds one hook call may take in all; hosts and tests may set their own.
-HOOK_DEADLINE: ContextVar[float | None] = ContextVar("crowdtwist_hook_deadline", default=None)
 
 
-async def within_deadline(work: Callable[[], Awaitable[T]], hook: str) -> T:
+async def within_deadline(work: Callable[[], Awaitable[T]], hook: str, seconds: float) -> T:
     """``work()``, or a retryable error once the hook's overall deadline has passed.
 
     ``work`` is called only here, so a host that drops the hook's coroutine unawaited
     leaves no second, inner coroutine behind.
     """
-    seconds = HOOK_DEADLINE.get()
-    if seconds is None:
-        seconds = DEFAULT_DEADLINE
     failure: TransientError | None = None
     try:
         async with asyncio.timeout(seconds):

@@ -1,125 +1,91 @@
-"""One request budget per connection and event loop: spread evenly, adapting to 429s.
+"""One request budget per connection and event loop: the async slot around ``pacing``.
 
-CrowdTwist limits each API key with a leaky bucket. ``asyncio_throttle`` is a sliding
-window log: ``Throttler(rate_limit=N, period=P)`` lets N requests start at once and has
-every waiter poll every 10 ms (measured: ~1.6 s of CPU per 1000 requests at 75/s even
-with one poller). Here the budget is cut into small windows (bursts of at most
-``MAX_BURST`` starts, far below any bucket's capacity); one waiter at a time, behind a
-FIFO lock (fair across concurrent hook calls), sleeps until its start time on an even
-schedule (1/rate apart, up to ``MAX_BURST`` of idle credit, so late wake-ups do not
-accumulate into a lower rate) and then passes the throttler, which therefore nearly
-always admits at once and stays as the hard cap; a semaphore bounds the requests in
-flight, which the window log does not.
+A request start passes, in order: a semaphore bounding the requests in flight; a FIFO
+lock (fair across concurrent hook calls, and only its holder ever waits for the budget);
+the pause after a 429; the even ``Schedule`` at the ``AdaptiveRate``; and finally an
+``asyncio_throttle.Throttler``, a sliding-window log that caps the starts in any window of
+``CAP_SLACK x burst / rate`` seconds at ``burst``.
 
-On a 429 every request sharing the budget pauses, the rate is halved and a ceiling is
-set from the rate the service actually accepted lately; the rate then recovers
-additively up to that ceiling, and the ceiling itself creeps back to the target after
-a quiet spell, so a limit that was lowered for good stops producing 429s.
+Why both a schedule and asyncio-throttle: the window log alone lets ``burst`` requests
+start at once and has its waiters poll (measured in the README: about 1.6 s of CPU per
+1000 requests), and it is not FIFO. The schedule waits exactly and in order, but after an
+idle spell its credit and its pace overlap: ``burst`` starts at once, then one every
+1/rate, up to ``2 x burst - 1`` starts in a window where the cap admits ``burst``. There
+the cap binds; on schedule it admits at once and never polls.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import hashlib
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 
 from asyncio_throttle.throttler import Throttler
 
-from crowdtwist_plugin.retry import Sleep
+from crowdtwist_plugin.options import ClientOptions, Clock, Sleep
+from crowdtwist_plugin.pacing import AdaptiveRate, Schedule
 from crowdtwist_plugin.settings import ConnectionSettings
 
-MAX_BURST = 4
-ASSUMED_LATENCY = 0.5
+log = logging.getLogger("crowdtwist_plugin")
+# The cap's window is this fraction of the schedule's, so that starts on schedule find
+# the window already clear (a window exactly 1/rate per start would make every start on
+# schedule wait for one poll).
+CAP_SLACK = 0.95
+CAP_POLL_SECONDS = 0.001
+ASSUMED_LATENCY = 0.5  # seconds: the in-flight bound is about this much of the rate
 MIN_IN_FLIGHT, MAX_IN_FLIGHT = 4, 64
-DECREASE = 0.5
-RECOVERY_PER_SECOND = 0.05  # of the target rate
-ACCEPTED_WINDOW = 2.0  # seconds of accepted responses used to estimate the real limit
-CUT_COOLDOWN = 1.0  # 429s from requests already in flight belong to the same episode
-CEILING_QUIET = 30.0
-GUARD_SLACK = 0.95  # seconds without a 429 before the ceiling creeps up again
+
+
+def default_in_flight(rate: float) -> int:
+    return max(MIN_IN_FLIGHT, min(MAX_IN_FLIGHT, round(rate * ASSUMED_LATENCY)))
 
 
 class Throttle:
     """Admits request starts at up to ``target`` per second; see the module docstring."""
 
     def __init__(
-        self, target: float, max_in_flight: int | None = None, *, utilization: float = 0.75
+        self,
+        target: float,
+        *,
+        utilization: float = 0.75,
+        max_in_flight: int | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if target <= 0:
-            raise ValueError("target rate must be positive")
-        self.target = target
-        self.utilization = utilization
-        self.ceiling = target
-        self.min_rate = target / 64
-        self._throttler = Throttler(rate_limit=1, period=1.0, retry_interval=0.001)
-        self._set_rate(target)
-        if max_in_flight is None:
-            max_in_flight = round(target * ASSUMED_LATENCY)
-            max_in_flight = max(MIN_IN_FLIGHT, min(MAX_IN_FLIGHT, max_in_flight))
-        self.max_in_flight = max_in_flight
+        self._clock = clock or asyncio.get_running_loop().time
+        self._sleep = sleep
+        self.rules = AdaptiveRate(target, utilization, started=self._clock())
+        self.schedule = Schedule()
+        self.cap = Throttler(rate_limit=1, period=1.0, retry_interval=CAP_POLL_SECONDS)
+        self.max_in_flight = max_in_flight or default_in_flight(target)
         self._slots = asyncio.Semaphore(self.max_in_flight)
         self._turn = asyncio.Lock()
-        self._loop = asyncio.get_running_loop()
-        self._paused_until = 0.0
-        self._last_cut = -CUT_COOLDOWN
-        self._last_adjust = self._loop.time()
-        self._accepted: collections.deque[float] = collections.deque()
-        self._next_start = 0.0
         self._queued = 0  # requests waiting for their turn: is our own budget the limit?
-        self.throttled = 0
 
-    def _set_rate(self, rate: float) -> None:
-        self.rate = max(self.min_rate, min(rate, self.ceiling, self.target))
-        burst = max(1, min(MAX_BURST, int(self.rate * 0.05)))
-        self._throttler.rate_limit = burst
-        # The cap sits a little above the schedule so that it rarely has to poll.
-        self._throttler.period = GUARD_SLACK * burst / self.rate
-
-    def _recover(self, now: float) -> None:
-        elapsed = now - self._last_adjust
-        self._last_adjust = now
-        if now - self._last_cut > CEILING_QUIET and self.ceiling < self.target:
-            self.ceiling = min(self.target, self.ceiling + self.target * 0.01 * elapsed)
-        if self.rate < self.ceiling:
-            self._set_rate(self.rate + self.target * RECOVERY_PER_SECOND * elapsed)
+    @property
+    def rate(self) -> float:
+        return self.rules.rate
 
     def accepted(self) -> None:
         """A response that was not a 429 arrived."""
-        now = self._loop.time()
-        self._accepted.append(now)
-        while self._accepted and self._accepted[0] < now - ACCEPTED_WINDOW:
-            self._accepted.popleft()
+        self.rules.accepted(self._clock())
 
     def throttled_by_service(self, pause: float) -> None:
-        """A 429 arrived: pause everyone, then slow down (once per episode)."""
-        now = self._loop.time()
-        self.throttled += 1
-        self._paused_until = max(self._paused_until, now + pause)
-        if now - self._last_cut < CUT_COOLDOWN:
-            return
-        self._last_cut = now
-        window = min(ACCEPTED_WINDOW, max(now - self._accepted[0], 0.5)) if self._accepted else 0
-        accepted_rate = (
-            sum(1 for t in self._accepted if t >= now - window) / window if window else 0.0
+        """A 429 arrived: every start sharing this budget waits ``pause`` seconds."""
+        self.rules.throttled_by_service(self._clock(), pause, saturated=self._queued > 0)
+        log.info(
+            "HTTP 429: every request sharing this budget pauses %.2fs; rate now %.3g/s",
+            pause,
+            self.rules.rate,
+            extra={"pause": pause},
         )
-        # What was accepted estimates the service's limit only while requests queue for
-        # our own budget (we were sending all we may); after light traffic a 429 says
-        # someone else shares the key, and the halving below is answer enough.
-        if self._queued:
-            self.ceiling = max(self.min_rate, min(self.target, accepted_rate * self.utilization))
-        self._last_adjust = now
-        self._set_rate(self.rate * DECREASE)
 
     @asynccontextmanager
-    async def slot(self, sleep: Sleep = asyncio.sleep) -> AsyncIterator[None]:
-        """Wait for a free in-flight slot and a start in the budget; hold the slot inside.
-
-        ``sleep`` waits out a pause after a 429 (the retry policy's, so tests need not).
-        """
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait for a free in-flight slot and a start in the budget; hold the slot inside."""
         async with self._slots:
             self._queued += 1
             try:
@@ -127,53 +93,59 @@ class Throttle:
             finally:
                 self._queued -= 1
             try:
-                pause = self._paused_until - self._loop.time()
-                if pause > 0:
-                    await sleep(pause)
-                self._recover(self._loop.time())
-                await self._wait_for_turn()
-                async with self._throttler:
-                    pass
+                await self._wait_for_start()
             finally:
                 self._turn.release()
             yield
 
-    async def _wait_for_turn(self) -> None:
-        spacing = 1.0 / self.rate
-        now = self._loop.time()
-        start = max(self._next_start, now - (self._throttler.rate_limit - 1) * spacing)
-        self._next_start = start + spacing
-        if start > now:
-            await asyncio.sleep(start - now)
+    async def _wait_for_start(self) -> None:
+        pause = self.rules.pause_left(self._clock())
+        if pause > 0:
+            await self._sleep(pause)
+        now = self._clock()
+        self.rules.recover(now)
+        rate, burst = self.rules.rate, self.rules.burst
+        wait = self.schedule.reserve(now, rate, burst)
+        if wait > 0:
+            await self._sleep(wait)
+        self.cap.rate_limit = burst
+        self.cap.period = CAP_SLACK * burst / rate
+        async with self.cap:
+            pass
 
 
-# Benchmarks set 1 here to measure a sequential client against the concurrent one.
-IN_FLIGHT_LIMIT: ContextVar[int | None] = ContextVar("crowdtwist_in_flight_limit", default=None)
+class Throttles:
+    """The throttle shared by every call with the same connection in one event loop.
 
-_throttles: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Throttle]] = (
-    weakref.WeakKeyDictionary()
-)
+    Throttles are created inside the running loop (their locks belong to it) and keyed by
+    a hash of the key, origins and rate, never by the key itself.
+    """
 
+    def __init__(self, options: ClientOptions) -> None:
+        self._options = options
+        self._per_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, Throttle]
+        ] = weakref.WeakKeyDictionary()
 
-def throttle_for(settings: ConnectionSettings) -> Throttle:
-    """The throttle shared by every call with this connection in the running loop."""
-    loop = asyncio.get_running_loop()
-    per_loop = _throttles.setdefault(loop, {})
-    fingerprint = hashlib.sha256(
-        "\n".join(
-            (
-                settings.api_key,
-                settings.api_origin,
-                settings.pos_origin,
-                repr(settings.requests_per_second),
+    def for_settings(self, settings: ConnectionSettings) -> Throttle:
+        per_loop = self._per_loop.setdefault(asyncio.get_running_loop(), {})
+        fingerprint = hashlib.sha256(
+            "\n".join(
+                (
+                    settings.api_key,
+                    settings.api_origin,
+                    settings.pos_origin,
+                    repr(settings.requests_per_second),
+                )
+            ).encode()
+        ).hexdigest()
+        throttle = per_loop.get(fingerprint)
+        if throttle is None:
+            throttle = per_loop[fingerprint] = Throttle(
+                settings.requests_per_second,
+                utilization=settings.target_utilization,
+                max_in_flight=self._options.max_in_flight,
+                clock=self._options.clock,
+                sleep=self._options.sleep,
             )
-        ).encode()
-    ).hexdigest()
-    throttle = per_loop.get(fingerprint)
-    if throttle is None:
-        throttle = per_loop[fingerprint] = Throttle(
-            settings.requests_per_second,
-            IN_FLIGHT_LIMIT.get(),
-            utilization=settings.target_utilization,
-        )
-    return throttle
+        return throttle

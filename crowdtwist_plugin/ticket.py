@@ -4,13 +4,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 import attrs
 
 from crowdtwist_plugin.errors import ConfigurationError
 
-STATUS_RANK = {"queued": 0, "in_progress": 1, "completed": 2, "rejected": 2}
+
+class Status(StrEnum):
+    """One user's deletion progress."""
+
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+
+
+class State(StrEnum):
+    """The whole ticket's state."""
+
+    PENDING = "pending"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+STATUS_RANK = {Status.QUEUED: 0, Status.IN_PROGRESS: 1, Status.COMPLETED: 2, Status.REJECTED: 2}
+FINAL = frozenset({Status.COMPLETED, Status.REJECTED})
 TICKET_KEYS = frozenset({"integration", "state", "submitted_at", "users", "not_found"})
 USER_KEYS = frozenset({"crowdtwist_id", "matched", "status", "detail"})
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
@@ -22,10 +42,10 @@ class UserDeletion:
 
     crowdtwist_id: int
     matched: tuple[str, ...]
-    status: str
+    status: Status
     detail: str
 
-    def advance(self, status: str, detail: str) -> UserDeletion:
+    def advance(self, status: Status, detail: str) -> UserDeletion:
         """The newer of the two states: a status never goes backwards."""
         if STATUS_RANK[status] < STATUS_RANK[self.status]:
             return self
@@ -35,7 +55,7 @@ class UserDeletion:
         return {
             "crowdtwist_id": self.crowdtwist_id,
             "matched": list(self.matched),
-            "status": self.status,
+            "status": self.status.value,
             "detail": self.detail,
         }
 
@@ -47,19 +67,21 @@ class Ticket:
     users: tuple[UserDeletion, ...]
     not_found: tuple[str, ...]
 
-    def state(self, complete_on_submit: bool) -> str:
-        done = {"completed", "queued", "in_progress"} if complete_on_submit else {"completed"}
+    def state(self, complete_on_submit: bool) -> State:
+        done = {Status.COMPLETED}
+        if complete_on_submit:
+            done |= {Status.QUEUED, Status.IN_PROGRESS}
         statuses = [u.status for u in self.users]
         if all(s in done for s in statuses):
-            return "complete"
-        if "rejected" in statuses and all(s in done or s == "rejected" for s in statuses):
-            return "failed"
-        return "pending"
+            return State.COMPLETE
+        if Status.REJECTED in statuses and all(s in done | {Status.REJECTED} for s in statuses):
+            return State.FAILED
+        return State.PENDING
 
     def to_json(self, complete_on_submit: bool) -> dict[str, Any]:
         return {
             "integration": self.integration,
-            "state": self.state(complete_on_submit),
+            "state": self.state(complete_on_submit).value,
             "submitted_at": self.submitted_at,
             "users": [u.to_json() for u in self.users],
             "not_found": list(self.not_found),
@@ -78,7 +100,7 @@ class Ticket:
             raise ConfigurationError(
                 f"ticket belongs to integration {ticket['integration']!r}, not {integration!r}"
             )
-        if ticket["state"] not in ("pending", "complete", "failed"):
+        if ticket["state"] not in tuple(State):
             raise ConfigurationError("ticket.state must be pending, complete or failed")
         submitted = ticket["submitted_at"]
         if not isinstance(submitted, str) or not _TIMESTAMP.fullmatch(submitted):
@@ -104,11 +126,11 @@ def _user(index: int, user: object) -> UserDeletion:
     crowdtwist_id = user["crowdtwist_id"]
     if isinstance(crowdtwist_id, bool) or not isinstance(crowdtwist_id, int) or crowdtwist_id <= 0:
         raise ConfigurationError(f"{where}.crowdtwist_id must be a positive integer")
-    if user["status"] not in STATUS_RANK:
-        raise ConfigurationError(f"{where}.status must be one of {', '.join(STATUS_RANK)}")
+    if user["status"] not in tuple(Status):
+        raise ConfigurationError(f"{where}.status must be one of {', '.join(Status)}")
     matched = user["matched"]
     if not isinstance(matched, list) or not all(isinstance(m, str) for m in matched):
         raise ConfigurationError(f"{where}.matched must be a list of strings")
     if not isinstance(user["detail"], str):
         raise ConfigurationError(f"{where}.detail must be a string")
-    return UserDeletion(crowdtwist_id, tuple(matched), user["status"], user["detail"])
+    return UserDeletion(crowdtwist_id, tuple(matched), Status(user["status"]), user["detail"])

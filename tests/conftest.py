@@ -1,22 +1,20 @@
 """Shared fixtures: fresh plugin managers (never the real entry points), a pluggy host with
-the CrowdTwist plugin, and waits that are recorded instead of slept."""
+the CrowdTwist plugin built with the tests' options, and a record of every wait."""
 
 from __future__ import annotations
 
-import random
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pluggy
 import pytest
 
-import crowdtwist_plugin.deletion
-from crowdtwist_plugin.retry import RETRY_POLICY, RetryPolicy
-from crowdtwist_plugin.throttle import Throttle
+from crowdtwist_plugin.options import ClientOptions
 from host_stub.plugins import make_plugin_manager
 from host_stub.sandbox import Sandbox, SandboxConfig, run_sandbox
 from tests.host.echo_plugin import EchoPlugin
-from tests.support import Host, RecordingSleep, connection_for
+from tests.support import Host, RetryLog, connection_for, test_options
 
 
 @pytest.fixture
@@ -35,9 +33,15 @@ def echo_pm(echo: EchoPlugin) -> Iterator[pluggy.PluginManager]:
 
 
 @pytest.fixture
-def host() -> Iterator[Host]:
+def client_options() -> ClientOptions:
+    """The plugin's options in tests; override the fixture to change them for a module."""
+    return test_options()
+
+
+@pytest.fixture
+def host(client_options: ClientOptions) -> Iterator[Host]:
     """A pluggy host with only the CrowdTwist plugin, unregistered afterwards."""
-    running = Host()
+    running = Host(client_options)
     try:
         yield running
     finally:
@@ -45,35 +49,24 @@ def host() -> Iterator[Host]:
 
 
 @pytest.fixture(autouse=True)
-def fake_sleep() -> Iterator[RecordingSleep]:
-    """Every retry wait is recorded instead of slept; the jitter is seeded."""
-    sleep = RecordingSleep()
-    token = RETRY_POLICY.set(RetryPolicy(sleep=sleep, rng=random.Random(20261127)))
+def retries() -> Iterator[RetryLog]:
+    """Every retry wait and 429 pause the plugin logs during the test."""
+    record = RetryLog()
+    logger = logging.getLogger("crowdtwist_plugin")
+    level = logger.level
+    logger.addHandler(record)
+    logger.setLevel(logging.DEBUG)
     try:
-        yield sleep
+        yield record
     finally:
-        RETRY_POLICY.reset(token)
-
-
-@pytest.fixture(autouse=True)
-def fresh_status_route(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The plugin remembers which deletion-status path worked per origin; start each test
-    clean (replayed cassettes and sandboxes on reused ports share origins)."""
-    monkeypatch.setattr(crowdtwist_plugin.deletion, "_preferred_status_route", {})
+        logger.removeHandler(record)
+        logger.setLevel(level)
 
 
 @pytest.fixture
-def recorded_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the pause a 429 asks of every request sharing the throttle, and pause 0 s."""
-    pauses: list[float] = []
-    original = Throttle.throttled_by_service
-
-    def throttled_by_service(self: Throttle, pause: float) -> None:
-        pauses.append(pause)
-        original(self, 0.0)
-
-    monkeypatch.setattr(Throttle, "throttled_by_service", throttled_by_service)
-    return pauses
+def recorded_pauses(retries: RetryLog) -> list[float]:
+    """The pause each 429 asked of every request sharing the throttle."""
+    return retries.pauses
 
 
 @pytest.fixture

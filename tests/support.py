@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import random
 import re
 import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import pluggy
+import attrs
 from yarl import URL
 
-import crowdtwist_plugin.plugin
-import host_stub.hookspecs
+from crowdtwist_plugin.options import ClientOptions
+from crowdtwist_plugin.plugin import CrowdTwistPlugin
+from crowdtwist_plugin.retry import RetryPolicy
+from host_stub.plugins import call_hook, make_plugin_manager
 from host_stub.sandbox import DEMO_PEOPLE, Sandbox
 
 FAST_RATE = 600_000  # requests per minute: the throttle never holds anything back
@@ -34,22 +38,47 @@ ALICE_COUNTS = {
 }
 
 
-class Host:
-    """A fresh plugin manager with only the CrowdTwist plugin, as a pluggy host builds it."""
+# Retry waits are backoff's real sleeps: the tests' policy keeps them to milliseconds.
+TEST_RETRY = RetryPolicy(base=0.001, max_backoff=0.03, max_retry_after=0.2)
 
-    def __init__(self) -> None:
-        self.pm = pluggy.PluginManager("privacy_host")
-        self.pm.add_hookspecs(host_stub.hookspecs)
-        self.plugin = crowdtwist_plugin.plugin
+
+async def instant_sleep(seconds: float) -> None:
+    """The throttle's sleep in tests: the budget never holds a request back for real."""
+    await asyncio.sleep(0)
+
+
+def test_options(**changes: Any) -> ClientOptions:
+    """Options for tests: millisecond retries, a throttle that never waits, seeded jitter."""
+    defaults: dict[str, Any] = {
+        "retry": attrs.evolve(TEST_RETRY, rng=random.Random(20261127)),
+        "sleep": instant_sleep,
+    }
+    return ClientOptions(**{**defaults, **changes})
+
+
+class Host:
+    """The host stub's plugin manager with only a CrowdTwist plugin built with ``options``."""
+
+    def __init__(self, options: ClientOptions | None = None) -> None:
+        self.pm = make_plugin_manager(load_entrypoints=False)
+        self.plugin = CrowdTwistPlugin(options or test_options())
+        self.pm.register(self.plugin, name="crowdtwist")
+
+    @property
+    def options(self) -> ClientOptions:
+        return self.plugin.options
+
+    def configure(self, **changes: Any) -> None:
+        """Swap in a plugin with these option changes (a fresh throttle with it)."""
+        self.close()
+        self.plugin = CrowdTwistPlugin(attrs.evolve(self.plugin.options, **changes))
         self.pm.register(self.plugin, name="crowdtwist")
 
     def close(self) -> None:
         self.pm.unregister(self.plugin)
 
     async def call(self, hook: str, **kwargs: Any) -> dict[str, Any]:
-        awaitable = getattr(self.pm.hook, hook)(integration="crowdtwist", **kwargs)
-        result: dict[str, Any] = await awaitable
-        return result
+        return await call_hook(self.pm, hook, integration="crowdtwist", **kwargs)
 
     async def validate(self, connection: Mapping[str, Any]) -> dict[str, Any]:
         return await self.call("validate_credentials", connection=connection)
@@ -70,15 +99,19 @@ class Host:
         return await self.call("check_deletion", connection=connection, ticket=ticket)
 
 
-class RecordingSleep:
-    """A retry sleep that records the requested delays and returns at once."""
+class RetryLog(logging.Handler):
+    """What the plugin logs about waiting: each retry's wait and each 429's pause."""
 
     def __init__(self) -> None:
+        super().__init__(logging.INFO)
         self.delays: list[float] = []
+        self.pauses: list[float] = []
 
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        await asyncio.sleep(0)
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(wait := getattr(record, "wait", None), float | int):
+            self.delays.append(float(wait))
+        if isinstance(pause := getattr(record, "pause", None), float | int):
+            self.pauses.append(float(pause))
 
 
 def connection_for(sandbox: Sandbox, **extra: Any) -> dict[str, Any]:

@@ -60,6 +60,8 @@ class Fault:
         default=503, validator=[attrs.validators.ge(100), attrs.validators.le(599)]
     )
     body: str = attrs.field(default="json", validator=attrs.validators.in_(("json", "empty")))
+    # The error code of a JSON ``status`` answer; None: the usual code for that status.
+    code: str | None = None
     retry_after: str | None = None
     seconds: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
 

@@ -68,7 +68,10 @@ async def _fault_before(fault: Fault, request: web.Request, origin: Origin) -> w
         return None
     if kind is FaultKind.STATUS:
         if fault.body == "json":
-            return ApiError.for_status(fault.status).response(origin)
+            error = ApiError.for_status(fault.status)
+            if fault.code is not None:
+                error = ApiError(fault.status, fault.code, error.message)
+            return error.response(origin)
         return web.Response(status=fault.status)
     if kind is FaultKind.RATE_LIMIT:
         return too_many_requests(fault.retry_after)

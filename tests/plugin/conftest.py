@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-import crowdtwist_plugin.access
-import crowdtwist_plugin.deletion
+from crowdtwist_plugin.options import ClientOptions
 from host_stub.sandbox import SandboxConfig, run_sandbox
 from tests.plugin.support import (
     DEFAULT_KEY,
@@ -26,6 +25,7 @@ from tests.plugin.support import (
     connection_for,
     scrub_text,
 )
+from tests.support import test_options
 
 REPO = Path(__file__).resolve().parents[2]
 CASSETTES = REPO / "cassettes"
@@ -105,15 +105,17 @@ def recording(record_mode: str) -> bool:
 
 
 @pytest.fixture
-def frozen_today(monkeypatch: pytest.MonkeyPatch) -> datetime.date:
-    """Redemption-history date ranges depend on today: pin it so recordings replay any day."""
-    monkeypatch.setattr(crowdtwist_plugin.access, "today", lambda: FROZEN_TODAY)
-    return FROZEN_TODAY
+def client_options(request: pytest.FixtureRequest) -> ClientOptions:
+    """Cassette tests pin today: redemption-history date ranges depend on it, and pinned,
+    the recordings replay on any day."""
+    if request.module.__name__.rsplit(".", 1)[-1].startswith("test_cassette"):
+        return test_options(today=lambda: FROZEN_TODAY)
+    return test_options()
 
 
 @pytest.fixture
 async def ct_connection(
-    recording: bool, sandbox_config: SandboxConfig, frozen_today: datetime.date
+    recording: bool, sandbox_config: SandboxConfig
 ) -> AsyncIterator[dict[str, Any]]:
     """A connection to a fresh sandbox while recording, to a dummy origin on replay.
 

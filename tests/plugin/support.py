@@ -16,7 +16,7 @@ from tests.support import (
     HEADER_KEY,
     QUERY_KEY,
     Host,
-    RecordingSleep,
+    RetryLog,
     connection_for,
     exception_texts,
     key_forms,
@@ -29,7 +29,7 @@ __all__ = [
     "CATEGORIES",
     "FAST_RATE",
     "Host",
-    "RecordingSleep",
+    "RetryLog",
     "connection_for",
     "exception_texts",
 ]

@@ -8,6 +8,7 @@ import logging
 import time
 from typing import Any
 
+import attrs
 import pytest
 
 from crowdtwist_plugin.errors import (
@@ -16,8 +17,7 @@ from crowdtwist_plugin.errors import (
     ResponseError,
     TransientError,
 )
-from crowdtwist_plugin.retry import RETRY_POLICY, RetryPolicy
-from crowdtwist_plugin.tasks import HOOK_DEADLINE
+from crowdtwist_plugin.retry import RetryPolicy
 from host_stub.sandbox import Sandbox, SandboxConfig
 from tests.plugin.support import (
     ALICE,
@@ -25,7 +25,7 @@ from tests.plugin.support import (
     CATEGORIES,
     CeilingRandom,
     Host,
-    RecordingSleep,
+    RetryLog,
     connection_for,
     exception_texts,
     key_leaks,
@@ -50,99 +50,97 @@ async def test_429_with_retry_after_then_success(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    fake_sleep: RecordingSleep,
+    retries: RetryLog,
     recorded_pauses: list[float],
 ) -> None:
-    sandbox.add_fault("rate_limit", endpoint="profile", retry_after="7", times=1)
+    sandbox.add_fault("rate_limit", endpoint="profile", retry_after="0.07", times=1)
     report = await host.access(connection, ALICE_IDS)
     assert counts(report) == EXPECTED_COUNTS
-    assert fake_sleep.delays == [7.0]  # the server's value exactly: no jitter
-    assert recorded_pauses == [7.0]  # and every request sharing the budget holds back
+    assert retries.delays == [0.07]  # the server's value exactly: no jitter
+    assert recorded_pauses == [0.07]  # and every request sharing the budget holds back
     assert requests_to(sandbox, "profile") == [429, 200]
 
 
 async def test_429_without_retry_after_backs_off_exponentially(
-    host: Host, sandbox: Sandbox, connection: dict[str, Any], recorded_pauses: list[float]
+    host: Host,
+    sandbox: Sandbox,
+    connection: dict[str, Any],
+    retries: RetryLog,
+    recorded_pauses: list[float],
 ) -> None:
-    sleep = RecordingSleep()
-    token = RETRY_POLICY.set(RetryPolicy(sleep=sleep, rng=CeilingRandom()))
-    try:
-        sandbox.add_fault("rate_limit", endpoint="receipts", times=4)
-        report = await host.access(connection, ALICE_IDS)
-    finally:
-        RETRY_POLICY.reset(token)
+    host.configure(retry=RetryPolicy(base=0.005, rng=CeilingRandom()))
+    sandbox.add_fault("rate_limit", endpoint="receipts", times=4)
+    report = await host.access(connection, ALICE_IDS)
     assert counts(report) == EXPECTED_COUNTS
-    assert sleep.delays == [0.5, 1.0, 2.0, 4.0]
-    assert recorded_pauses == [1.0] * 4
+    assert retries.delays == [0.005, 0.01, 0.02, 0.04]
+    assert recorded_pauses == [1.0] * 4  # the default pause when no Retry-After is given
     assert requests_to(sandbox, "receipts") == [429, 429, 429, 429, 200, 200]
 
 
 async def test_backoff_is_jittered_below_the_ceiling(
-    host: Host, sandbox: Sandbox, connection: dict[str, Any], fake_sleep: RecordingSleep
+    host: Host, sandbox: Sandbox, connection: dict[str, Any], retries: RetryLog
 ) -> None:
+    host.configure(retry=RetryPolicy(base=0.005, rng=host.options.retry.rng))
     sandbox.add_fault("status", endpoint="receipts", status=503, times=5)
     report = await host.access(connection, ALICE_IDS)
     assert counts(report) == EXPECTED_COUNTS
-    ceilings = [0.5, 1.0, 2.0, 4.0, 8.0]
-    assert len(fake_sleep.delays) == 5
-    assert all(0 <= d <= c for d, c in zip(fake_sleep.delays, ceilings, strict=True))
-    assert fake_sleep.delays != ceilings
+    ceilings = [0.005, 0.01, 0.02, 0.04, 0.08]
+    assert len(retries.delays) == 5
+    assert all(0 <= d <= c for d, c in zip(retries.delays, ceilings, strict=True))
+    assert retries.delays != ceilings
 
 
 @pytest.mark.parametrize(
     ("retry_after", "low", "high"),
     [
         ("0", 0.0, 0.0),
-        ("2.5", 2.5, 2.5),
-        ("3600", 60.0, 60.0),  # clamped to max_retry_after
-        ("soon", 0.5, 0.5),  # garbage: exponential backoff (ceiling of attempt 1)
-        ("-5", 0.5, 0.5),  # negative: garbage too
+        ("0.025", 0.025, 0.025),
+        ("3600", 0.05, 0.05),  # clamped to max_retry_after
+        ("soon", 0.005, 0.005),  # garbage: exponential backoff (ceiling of attempt 1)
+        ("-5", 0.005, 0.005),  # negative: garbage too
     ],
 )
 async def test_retry_after_values(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    recorded_pauses: list[float],
+    retries: RetryLog,
     retry_after: str,
     low: float,
     high: float,
 ) -> None:
-    sleep = RecordingSleep()
-    token = RETRY_POLICY.set(RetryPolicy(sleep=sleep, rng=CeilingRandom()))
-    try:
-        sandbox.add_fault("rate_limit", endpoint="profile", retry_after=retry_after)
-        await host.access(connection, ALICE_IDS)
-    finally:
-        RETRY_POLICY.reset(token)
-    assert len(sleep.delays) == 1
-    assert low <= sleep.delays[0] <= high
+    host.configure(retry=RetryPolicy(base=0.005, max_retry_after=0.05, rng=CeilingRandom()))
+    sandbox.add_fault("rate_limit", endpoint="profile", retry_after=retry_after)
+    await host.access(connection, ALICE_IDS)
+    assert len(retries.delays) == 1
+    assert low <= retries.delays[0] <= high
 
 
 async def test_retry_after_http_date(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    fake_sleep: RecordingSleep,
+    retries: RetryLog,
     recorded_pauses: list[float],
 ) -> None:
+    host.configure(retry=attrs.evolve(host.options.retry, max_retry_after=60.0, max_time=0.0))
     when = email.utils.formatdate(time.time() + 30, usegmt=True)
     sandbox.add_fault("rate_limit", endpoint="profile", retry_after=when)
-    await host.access(connection, ALICE_IDS)
-    assert len(fake_sleep.delays) == 1
-    assert 27.0 <= fake_sleep.delays[0] <= 30.5
+    with pytest.raises(TransientError) as caught:
+        await host.access(connection, ALICE_IDS)
+    # The date is read as about 30 s from now (the policy's time budget then ends the wait).
+    assert caught.value.retry_after is not None
+    assert 27.0 <= caught.value.retry_after <= 30.5
+    assert recorded_pauses and 27.0 <= recorded_pauses[0] <= 30.5
 
 
 async def test_429_pauses_every_request_for_real(
     host: Host, sandbox: Sandbox, connection: dict[str, Any]
 ) -> None:
     """With real sleeping the throttle really holds every request back after a 429."""
+    host.configure(sleep=asyncio.sleep, retry=attrs.evolve(host.options.retry, max_retry_after=1))
     sandbox.add_fault("rate_limit", endpoint="profile", retry_after="0.3")
-    token = RETRY_POLICY.set(RetryPolicy())
-    try:
-        report = await host.access(connection, ALICE_IDS)
-    finally:
-        RETRY_POLICY.reset(token)
+    report = await host.access(connection, ALICE_IDS)
     assert counts(report) == EXPECTED_COUNTS
     (limited,) = [r for r in sandbox.log if r.status == 429]
     retried = [r.time - limited.time for r in sandbox.log if r.endpoint == "profile"][1:]
@@ -152,26 +150,13 @@ async def test_429_pauses_every_request_for_real(
     assert during == []
 
 
-async def test_injected_sleep_means_no_real_wait_after_429(
-    host: Host, sandbox: Sandbox, connection: dict[str, Any], fake_sleep: RecordingSleep
-) -> None:
-    sandbox.add_fault("rate_limit", endpoint="profile", retry_after="5")
-    started = time.monotonic()
-    await asyncio.wait_for(host.access(connection, ALICE_IDS), timeout=0.5)
-    assert time.monotonic() - started < 0.5
-    # The retry waits the full Retry-After; requests starting during the pause wait out
-    # what is left of it, through the same injected sleep.
-    assert fake_sleep.delays[0] == 5.0
-    assert all(0 < delay <= 5.0 for delay in fake_sleep.delays)
-
-
 async def test_503_twice_then_success(
-    host: Host, sandbox: Sandbox, connection: dict[str, Any], fake_sleep: RecordingSleep
+    host: Host, sandbox: Sandbox, connection: dict[str, Any], retries: RetryLog
 ) -> None:
     sandbox.add_fault("status", endpoint="purchases", status=503, times=2)
     report = await host.access(connection, ALICE_IDS)
     assert counts(report) == EXPECTED_COUNTS
-    assert len(fake_sleep.delays) == 2
+    assert len(retries.delays) == 2
     assert requests_to(sandbox, "purchases") == [503, 503, 200, 200, 200]
 
 
@@ -191,7 +176,7 @@ async def test_persistent_failure_is_retryable_and_names_the_template(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    fake_sleep: RecordingSleep,
+    retries: RetryLog,
     recorded_pauses: list[float],
     endpoint: str,
     template: str,
@@ -210,7 +195,7 @@ async def test_persistent_failure_is_retryable_and_names_the_template(
         assert ALICE.email not in text
         assert "127.0.0.1" not in text
     # six tries per request (several requests to one endpoint may run concurrently)
-    assert len(fake_sleep.delays) >= 5
+    assert len(retries.delays) >= 5
     assert requests_to(sandbox, endpoint).count(status) >= 6
 
 
@@ -232,7 +217,7 @@ async def test_bad_answers_are_not_retryable(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    fake_sleep: RecordingSleep,
+    retries: RetryLog,
     fault: str,
     fields: dict[str, Any],
     error: type[CrowdTwistError],
@@ -244,7 +229,7 @@ async def test_bad_answers_are_not_retryable(
         await host.access(connection, ALICE_IDS)
     assert caught.value.retryable is False
     assert message in str(caught.value)
-    assert fake_sleep.delays == []  # not retried
+    assert retries.delays == []  # not retried
     assert len(requests_to(sandbox, endpoint)) == 1
 
 
@@ -253,7 +238,7 @@ async def test_dropped_connection_is_retried(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    fake_sleep: RecordingSleep,
+    retries: RetryLog,
     endpoint: str,
 ) -> None:
     sandbox.add_fault("drop_connection", endpoint=endpoint, times=1)
@@ -261,7 +246,7 @@ async def test_dropped_connection_is_retried(
     assert counts(report) == EXPECTED_COUNTS
     # aiohttp itself re-sends an idempotent request once when a reused connection drops;
     # otherwise the plugin's retry does, after one (fake) wait.
-    assert len(fake_sleep.delays) <= 1
+    assert len(retries.delays) <= 1
     statuses = requests_to(sandbox, endpoint)
     assert statuses[0] == 0  # dropped without an answer
     assert statuses.count(0) == 1 and 200 in statuses
@@ -315,17 +300,15 @@ async def test_throttle_stays_under_the_service_limit(host: Host, sandbox: Sandb
         assert in_window <= 40
 
 
-async def test_limiter_429s_are_absorbed(
-    host: Host, sandbox: Sandbox, fake_sleep: RecordingSleep
-) -> None:
+async def test_limiter_429s_are_absorbed(host: Host, sandbox: Sandbox, retries: RetryLog) -> None:
     """The service's limit is lower than the connection claims: 429s, then success."""
-    sandbox.set_rate_limit(40.0, capacity=3, retry_after="0.1")
+    sandbox.set_rate_limit(40.0, capacity=3, retry_after="0.01")
     connection = connection_for(sandbox, rate_limit_per_minute=12000, target_utilization=1.0)
     report = await host.access(connection, {"email": ["bob+loyalty@example.com"]})
     assert len(report["subjects"]) == 1
     limited = sandbox.counters.by_status[429]
     assert limited >= 1
-    assert fake_sleep.delays == [0.1] * limited
+    assert retries.delays == [0.01] * limited
 
 
 # --- the API key never escapes ---------------------------------------------------------------
@@ -433,10 +416,7 @@ async def test_overall_deadline_gives_a_retryable_error(
     host: Host, sandbox: Sandbox, connection: dict[str, Any], hook: str
 ) -> None:
     sandbox.add_fault("latency", endpoint="member_search", seconds=0.3, times=None)
-    token = HOOK_DEADLINE.set(0.1)
-    try:
-        call = host.access if hook == "handle_access" else host.submit
-        with pytest.raises(TransientError, match=rf"{hook} did not finish within 0\.1 s"):
-            await call(connection, ALICE_IDS)
-    finally:
-        HOOK_DEADLINE.reset(token)
+    host.configure(deadline=0.1)
+    call = host.access if hook == "handle_access" else host.submit
+    with pytest.raises(TransientError, match=rf"{hook} did not finish within 0\.1 s"):
+        await call(connection, ALICE_IDS)

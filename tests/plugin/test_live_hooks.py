@@ -12,7 +12,7 @@ import pytest
 import crowdtwist_plugin.plugin
 from crowdtwist_plugin.errors import CrowdTwistError
 from host_stub.sandbox import Sandbox
-from tests.plugin.support import FAST_RATE, Host, RecordingSleep, connection_for
+from tests.plugin.support import FAST_RATE, Host, RetryLog, connection_for
 
 HOOKS = ("validate_credentials", "handle_access", "submit_deletion", "check_deletion")
 HOOK_ARGS: dict[str, dict[str, Any]] = {
@@ -39,7 +39,7 @@ def test_all_four_hooks_are_implemented(host: Host) -> None:
 
 def test_hookimpls_have_no_default_arguments() -> None:
     for name in HOOKS:
-        parameters = inspect.signature(getattr(crowdtwist_plugin.plugin, name)).parameters
+        parameters = inspect.signature(getattr(crowdtwist_plugin.plugin.plugin, name)).parameters
         assert all(p.default is inspect.Parameter.empty for p in parameters.values()), name
 
 
@@ -90,9 +90,7 @@ async def test_validate_credentials_wrong_origin(host: Host, sandbox: Sandbox) -
     assert "subdomain" in main["detail"]
 
 
-async def test_validate_credentials_unreachable_host(
-    host: Host, fake_sleep: RecordingSleep
-) -> None:
+async def test_validate_credentials_unreachable_host(host: Host, retries: RetryLog) -> None:
     port = closed_port()
     connection = {
         "api_key": "secret-key-123",
@@ -107,7 +105,7 @@ async def test_validate_credentials_unreachable_host(
         assert f"127.0.0.1:{port}" in item["detail"]
         assert "connect" in item["detail"]
         assert "secret-key-123" not in item["detail"]
-    assert len(fake_sleep.delays) == 2  # one quick retry per check, never really slept
+    assert len(retries.delays) == 2  # one quick retry per check, never really slept
 
 
 @pytest.mark.parametrize(

@@ -7,49 +7,33 @@ Set ``RELIABILITY_TABLE=1`` to print the fault-matrix outcome counts after the r
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-import crowdtwist_plugin.client
-import crowdtwist_plugin.deletion
-from crowdtwist_plugin.tasks import HOOK_DEADLINE
+from crowdtwist_plugin.options import ClientOptions
 from host_stub.sandbox import SandboxConfig
 from tests.reliability.support import (
     OUTCOMES,
     Outbound,
 )
+from tests.support import Host, test_options
 
 SHORT_READ = 0.1  # seconds: the patched socket-read timeout
 SAFETY_DEADLINE = 20.0  # seconds: no hook call in this suite may take longer
 
 
-@pytest.fixture(autouse=True)
-def safety_deadline() -> Iterator[None]:
+@pytest.fixture
+def client_options() -> ClientOptions:
     """A hang becomes a (retryable) failure after 20 s instead of blocking the suite;
-    tests that care about time assert tighter bounds themselves."""
-    token = HOOK_DEADLINE.set(SAFETY_DEADLINE)
-    try:
-        yield
-    finally:
-        HOOK_DEADLINE.reset(token)
-
-
-@pytest.fixture(autouse=True)
-def no_real_429_pauses(recorded_pauses: list[float]) -> list[float]:
-    """A 429 pauses every request sharing the throttle: record it, pause 0 s."""
-    return recorded_pauses
+    tests that care about time set tighter bounds themselves."""
+    return test_options(deadline=SAFETY_DEADLINE)
 
 
 @pytest.fixture
-def short_timeout(monkeypatch: pytest.MonkeyPatch) -> float:
-    monkeypatch.setattr(
-        crowdtwist_plugin.client,
-        "TIMEOUT",
-        aiohttp.ClientTimeout(total=None, connect=2, sock_connect=2, sock_read=SHORT_READ),
-    )
+def short_timeout(host: Host) -> float:
+    host.configure(connect_timeout=2.0, read_timeout=SHORT_READ)
     return SHORT_READ
 
 

@@ -11,27 +11,25 @@ around a ``gc.collect()`` so that finalizer warnings cannot slip through.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import random
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import pytest
 
-from crowdtwist_plugin.retry import RETRY_POLICY, RetryPolicy
-from crowdtwist_plugin.throttle import Throttle
+from crowdtwist_plugin.retry import RetryPolicy
 from host_stub.plugins import call_hook
 from host_stub.sandbox import Sandbox
 from tests.reliability.support import ALICE, CAROL, Host, connection_for, nothing_left_behind
+from tests.support import RetryLog
 
 pytestmark = [
     pytest.mark.filterwarnings("error:coroutine .* was never awaited:RuntimeWarning"),
     pytest.mark.filterwarnings("error::ResourceWarning"),
 ]
-REAL_THROTTLED_BY_SERVICE = Throttle.throttled_by_service
 ALICE_IDS = {"email": [ALICE.email]}
 
 
@@ -102,20 +100,9 @@ async def test_cancelled_before_it_starts(
     assert len(sandbox.log) == before
 
 
-@contextlib.contextmanager
-def blocking_retry_wait() -> Iterator[asyncio.Event]:
-    """A retry policy whose waits never end (until cancelled); the event says one began."""
-    began = asyncio.Event()
-
-    async def sleep(seconds: float) -> None:
-        began.set()
-        await asyncio.sleep(3600)
-
-    token = RETRY_POLICY.set(RetryPolicy(sleep=sleep, rng=random.Random(1)))
-    try:
-        yield began
-    finally:
-        RETRY_POLICY.reset(token)
+def block_retry_waits(host: Host) -> None:
+    """A retry policy whose waits last an hour: a cancelled call is cut inside one."""
+    host.configure(retry=RetryPolicy(base=3600.0, max_backoff=3600.0, rng=random.Random(1)))
 
 
 async def _cancel_when(task: asyncio.Task[Any], ready: Callable[[], bool]) -> None:
@@ -136,18 +123,20 @@ async def test_cancelled_during_a_retry_wait(
     sandbox: Sandbox,
     connection: dict[str, Any],
     sessions: list[aiohttp.ClientSession],
+    retries: RetryLog,
     endpoint: str,
 ) -> None:
     sandbox.add_fault("status", endpoint=endpoint, status=503, times=None)
+    block_retry_waits(host)
     async with nothing_left_behind(sessions):
-        with blocking_retry_wait() as began:
-            task = asyncio.ensure_future(host.access(connection, ALICE_IDS))
-            await _cancel_when(task, began.is_set)
+        task = asyncio.ensure_future(host.access(connection, ALICE_IDS))
+        await _cancel_when(task, lambda: bool(retries.delays))
 
 
 async def test_cancelled_while_the_throttle_holds_requests_back(
     host: Host, sandbox: Sandbox, sessions: list[aiohttp.ClientSession]
 ) -> None:
+    host.configure(sleep=asyncio.sleep)
     slow = connection_for(sandbox, rate_limit_per_minute=60, target_utilization=1.0)
     async with nothing_left_behind(sessions):
         task = asyncio.ensure_future(host.access(slow, ALICE_IDS))
@@ -160,13 +149,13 @@ async def test_cancelled_during_a_429_pause(
     sandbox: Sandbox,
     connection: dict[str, Any],
     sessions: list[aiohttp.ClientSession],
-    monkeypatch: pytest.MonkeyPatch,
+    retries: RetryLog,
 ) -> None:
-    monkeypatch.setattr(Throttle, "throttled_by_service", REAL_THROTTLED_BY_SERVICE)
+    host.configure(sleep=asyncio.sleep, retry=RetryPolicy(max_retry_after=60.0))
     sandbox.add_fault("rate_limit", endpoint="profile", retry_after="30", times=None)
     async with nothing_left_behind(sessions):
         task = asyncio.ensure_future(host.access(connection, ALICE_IDS))
-        await _cancel_when(task, lambda: any(r.status == 429 for r in sandbox.log))
+        await _cancel_when(task, lambda: bool(retries.pauses))
 
 
 async def test_cancelling_one_call_leaves_a_concurrent_call_intact(

@@ -42,7 +42,6 @@ from crowdtwist_plugin.errors import (
     ResponseError,
     TransientError,
 )
-from crowdtwist_plugin.retry import RETRY_POLICY, current_retry_policy
 from host_stub.sandbox import Sandbox, run_sandbox
 from tests.reliability.support import (
     ALICE,
@@ -51,14 +50,14 @@ from tests.reliability.support import (
     Exchange,
     Host,
     Outbound,
-    RecordingSleep,
+    RetryLog,
     assert_no_duplicates,
     classify,
     connection_for,
     run_proxy,
     without_time,
 )
-from tests.support import ALICE_COUNTS
+from tests.support import ALICE_COUNTS, TEST_RETRY
 
 BOUND = 5.0  # seconds any single faulted hook call may take
 ALICE_IDS = {"email": [ALICE.email]}
@@ -73,7 +72,8 @@ TEMPLATES = {
     "deletion_status": ("GET /v2/users/delete/{user_id}", "GET /v2/user_deletion/{user_id}"),
     "delete_user": ("DELETE /v2/users/{user_id}",),
 }
-BACKOFF_RANGE = (0.0, 0.5)  # the first full-jitter wait: uniform(0, base)
+BACKOFF_RANGE = (0.0, TEST_RETRY.base)  # the first full-jitter wait: uniform(0, base)
+CLAMP = 0.1  # max_retry_after here: long enough to tell the forms apart, short to sleep
 
 
 @attrs.frozen
@@ -328,13 +328,8 @@ async def test_fault_matrix(
 
     if fault.label == "timeout always":
         # Three attempts of 0.1 s instead of six: the same path, half the wall time.
-        token = RETRY_POLICY.set(attrs.evolve(current_retry_policy(), max_tries=3))
-        try:
-            result, elapsed = await _outcome(hook, host, connection, given)
-        finally:
-            RETRY_POLICY.reset(token)
-    else:
-        result, elapsed = await _outcome(hook, host, connection, given)
+        host.configure(retry=attrs.evolve(host.options.retry, max_tries=3))
+    result, elapsed = await _outcome(hook, host, connection, given)
 
     OUTCOMES[fault.label, classify(result)] += 1
     _assert_outcome(result, baseline, fault, endpoint)
@@ -357,20 +352,19 @@ async def test_fault_matrix(
 FUTURE = "<http-date 30 s from now>"
 RETRY_AFTER = [
     ("absent", None, BACKOFF_RANGE),
-    ("integer", "3", 3.0),
-    ("float", "1.5", 1.5),
-    ("zero", "0", 0.0),
-    ("padded", "  7 ", 7.0),
+    ("integer", "0", 0.0),
+    ("float", "0.015", 0.015),
+    ("padded", "  0.07 ", 0.07),
     ("http-date-past", "Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
-    ("http-date-future", FUTURE, (25.0, 30.5)),
-    ("http-date-far-future-no-zone", "Fri, 31 Dec 9999 23:59:59", 60.0),
+    ("http-date-future", FUTURE, CLAMP),  # about 30 s: clamped
+    ("http-date-far-future-no-zone", "Fri, 31 Dec 9999 23:59:59", CLAMP),
     ("garbage", "soon, please", BACKOFF_RANGE),
-    ("negative", "-5", (0.0, 0.5)),
-    ("huge", "99999999", 60.0),
+    ("negative", "-5", BACKOFF_RANGE),
+    ("huge", "99999999", CLAMP),
     ("overflowing float", "1e400", BACKOFF_RANGE),
     ("nan", "NaN", BACKOFF_RANGE),
     ("empty", "", BACKOFF_RANGE),
-    ("folded repeated header", "3, 9", (0.0, 9.0)),
+    ("folded repeated header", "3, 9", (0.0, CLAMP)),
 ]
 
 
@@ -403,11 +397,12 @@ async def test_429_retry_after_values(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    fake_sleep: RecordingSleep,
+    retries: RetryLog,
     recorded_pauses: list[float],
     outbound: Outbound,
 ) -> None:
-    """429 then success: the exact report, a wait within the clamp [0, 60] s."""
+    """429 then success: the exact report, a wait within the clamp."""
+    host.configure(retry=attrs.evolve(host.options.retry, max_retry_after=CLAMP))
     baseline = await host.access(_separate_budget(connection), ALICE_IDS)
     if retry_after == FUTURE:
         retry_after = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), True)
@@ -416,11 +411,11 @@ async def test_429_retry_after_values(
     OUTCOMES[f"429 Retry-After {retry_after!r}"[:34], classify(result)] += 1
     assert result == baseline
     assert elapsed < BOUND
-    (delay,) = fake_sleep.delays
+    (delay,) = retries.delays
     assert _in_expected(delay, expected), delay
-    assert 0.0 <= delay <= 60.0
+    assert 0.0 <= delay <= CLAMP
     (pause,) = recorded_pauses
-    assert 0.0 <= pause <= 60.0
+    assert 0.0 <= pause <= CLAMP
     _assert_only_sandbox(outbound, sandbox)
 
 
@@ -430,13 +425,13 @@ async def test_persistent_429_reports_the_servers_wait(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    fake_sleep: RecordingSleep,
+    retries: RetryLog,
 ) -> None:
-    sandbox.add_fault("rate_limit", endpoint=endpoint, retry_after="2", times=None)
+    sandbox.add_fault("rate_limit", endpoint=endpoint, retry_after="0.02", times=None)
     result, _ = await _outcome("access", host, connection, ALICE_IDS)
     assert isinstance(result, TransientError) and result.retryable
-    assert result.retry_after == 2.0
-    assert fake_sleep.delays == [2.0] * 5  # six attempts in all, each wait the server's
+    assert result.retry_after == 0.02
+    assert retries.delays == [0.02] * 5  # six attempts in all, each wait the server's
 
 
 # --- through a proxy: what the sandbox cannot inject -----------------------------------------
@@ -485,7 +480,7 @@ async def test_page_count_changes_between_pages(
     change: str,
     host: Host,
     sandbox: Sandbox,
-    fake_sleep: RecordingSleep,
+    retries: RetryLog,
     outbound: Outbound,
 ) -> None:
     """Pages after the first describe a different collection: never a partial report."""
@@ -524,7 +519,7 @@ async def test_page_count_changes_between_pages(
         sandbox.api_base_url,
         sandbox.pos_base_url,
     }
-    assert fake_sleep.delays == []  # not retried inside the call: the host retries later
+    assert retries.delays == []  # not retried inside the call: the host retries later
 
 
 @pytest.mark.parametrize(
@@ -541,7 +536,7 @@ async def test_repeated_retry_after_header(
     origin: str,
     host: Host,
     sandbox: Sandbox,
-    fake_sleep: RecordingSleep,
+    retries: RetryLog,
 ) -> None:
     """Two ``Retry-After`` headers on one 429: one of them is honoured, within the clamp."""
     async with run_proxy(sandbox.api_base_url) as api, run_proxy(sandbox.pos_base_url) as pos:
@@ -553,7 +548,7 @@ async def test_repeated_retry_after_header(
             if served or not path.match(exchange.request.path):
                 return None
             served.append(exchange.number)
-            headers = CIMultiDict([("Retry-After", "3"), ("Retry-After", "9")])
+            headers = CIMultiDict([("Retry-After", "0.03"), ("Retry-After", "0.09")])
             return web.json_response(
                 {"error": "too_many_requests", "message": "slow down"}, status=429, headers=headers
             )
@@ -563,8 +558,8 @@ async def test_repeated_retry_after_header(
     OUTCOMES["429 repeated Retry-After header", classify(result)] += 1
     assert served
     assert result == baseline
-    (delay,) = fake_sleep.delays
-    assert delay in (3.0, 9.0)
+    (delay,) = retries.delays
+    assert delay in (0.03, 0.09)
 
 
 async def test_the_proxy_is_transparent(host: Host, sandbox: Sandbox) -> None:

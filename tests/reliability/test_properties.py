@@ -24,11 +24,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from crowdtwist_plugin.pacing import burst_for
 from crowdtwist_plugin.retry import RetryPolicy, parse_retry_after
-from crowdtwist_plugin.throttle import MAX_BURST, Throttle
+from crowdtwist_plugin.throttle import Throttle
 
 T = TypeVar("T")
-REAL_THROTTLED_BY_SERVICE = Throttle.throttled_by_service  # the suite's fixture replaces it
 PROPERTY = settings(derandomize=True, deadline=None, database=None, max_examples=150)
 
 
@@ -69,10 +69,6 @@ def run_virtual(make: Callable[[VirtualClock], Coroutine[Any, Any, T]]) -> T:
         loop.close()
 
 
-def burst_of(rate: float) -> int:
-    return max(1, min(MAX_BURST, int(rate * 0.05)))
-
-
 def max_in_window(starts: list[float], rate: float) -> float:
     """The largest excess of starts over ``rate * t`` in any window [s_i, s_j]."""
     starts = sorted(starts)
@@ -107,7 +103,7 @@ def test_throttle_admits_at_most_rate_times_t_plus_burst(
     rate: float, max_in_flight: int, arrivals: list[float], hold: float
 ) -> None:
     async def scenario(clock: VirtualClock) -> tuple[list[float], int]:
-        throttle = Throttle(rate, max_in_flight)
+        throttle = Throttle(rate, max_in_flight=max_in_flight)
         starts: list[float] = []
         in_flight = peak = 0
 
@@ -129,7 +125,7 @@ def test_throttle_admits_at_most_rate_times_t_plus_burst(
     starts, peak = run_virtual(scenario)
     assert len(starts) == len(arrivals)  # no starvation: every acquisition completes
     assert peak <= max_in_flight
-    assert max_in_window(starts, rate) <= burst_of(rate) + 1e-6
+    assert max_in_window(starts, rate) <= burst_for(rate) + 1e-6
 
 
 @settings(PROPERTY, max_examples=50)
@@ -143,7 +139,7 @@ def test_a_429_holds_every_start_back_and_never_speeds_up(
     rate: float, pause: float, at: int, n: int
 ) -> None:
     async def scenario(clock: VirtualClock) -> tuple[list[float], float]:
-        throttle = Throttle(rate, 8)
+        throttle = Throttle(rate, max_in_flight=8)
         starts: list[float] = []
         limited_at = -1.0
 
@@ -153,7 +149,7 @@ def test_a_429_holds_every_start_back_and_never_speeds_up(
                 starts.append(clock.time())
                 if index == at:
                     limited_at = clock.time()
-                    REAL_THROTTLED_BY_SERVICE(throttle, pause)
+                    throttle.throttled_by_service(pause)
 
         async with asyncio.timeout(n / rate * 4 + pause + 60):
             await asyncio.gather(*(one(i) for i in range(n)))
@@ -162,7 +158,7 @@ def test_a_429_holds_every_start_back_and_never_speeds_up(
     starts, limited_at = run_virtual(scenario)
     assert len(starts) == n
     assert not [s for s in starts if limited_at < s < limited_at + pause - 1e-9]
-    assert max_in_window(starts, rate) <= burst_of(rate) + 1e-6
+    assert max_in_window(starts, rate) <= burst_for(rate) + 1e-6
 
 
 # --- Retry-After ----------------------------------------------------------------------------

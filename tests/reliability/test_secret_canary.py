@@ -16,16 +16,14 @@ import asyncio
 import logging
 import random
 import string
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import vcr
 
 from crowdtwist_plugin.errors import CrowdTwistError
-from crowdtwist_plugin.retry import RETRY_POLICY, RetryPolicy
-from crowdtwist_plugin.tasks import HOOK_DEADLINE
 from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread, run_sandbox
 from tests.reliability.support import (
     ALICE,
@@ -33,7 +31,6 @@ from tests.reliability.support import (
     CASSETTES,
     Cli,
     Host,
-    RecordingSleep,
     connection_for,
     exception_texts,
     leaks_in,
@@ -73,13 +70,9 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 @pytest.fixture
-def quick_retries(fake_sleep: RecordingSleep) -> Iterator[None]:
+def quick_retries(host: Host) -> None:
     """Two attempts instead of six: the error paths are the same, the timeouts shorter."""
-    token = RETRY_POLICY.set(RetryPolicy(max_tries=2, sleep=fake_sleep, rng=random.Random(1)))
-    try:
-        yield
-    finally:
-        RETRY_POLICY.reset(token)
+    host.configure(retry=attrs.evolve(host.options.retry, max_tries=2, rng=random.Random(1)))
 
 
 def _scan(keys: list[str], *texts: str) -> None:
@@ -191,14 +184,9 @@ async def test_key_absent_on_every_error_path(
         if spoil == "bad-setting":
             connection["api_secret"] = canary
         if spoil == "short-timeout":
-            import aiohttp
-
-            import crowdtwist_plugin.client
-
-            monkeypatch.setattr(
-                crowdtwist_plugin.client, "TIMEOUT", aiohttp.ClientTimeout(sock_read=0.1)
-            )
-        deadline = HOOK_DEADLINE.set(0.15) if spoil == "deadline" else None
+            host.configure(read_timeout=0.1)
+        if spoil == "deadline":
+            host.configure(deadline=0.15)
         if fault is not None:
             sb.add_fault(fault, **fields)
         identifiers: Any = ALICE_IDS
@@ -209,12 +197,8 @@ async def test_key_absent_on_every_error_path(
             kwargs = {
                 "ticket": {**ticket, "state": "nonsense"} if spoil == "bad-ticket" else ticket
             }
-        try:
-            with pytest.raises(CrowdTwistError) as caught:
-                await host.call(hook, connection=connection, **kwargs)
-        finally:
-            if deadline is not None:
-                HOOK_DEADLINE.reset(deadline)
+        with pytest.raises(CrowdTwistError) as caught:
+            await host.call(hook, connection=connection, **kwargs)
         sandbox_log = repr(sb.log)
     keys = [canary, OTHER_KEY]
     _scan(keys, *exception_texts(caught.value))

@@ -12,7 +12,7 @@ import pytest
 from crowdtwist_plugin.access import member_since, windows
 from crowdtwist_plugin.errors import ConfigurationError
 from crowdtwist_plugin.retry import RetryPolicy, parse_retry_after
-from crowdtwist_plugin.ticket import Ticket, UserDeletion
+from crowdtwist_plugin.ticket import Status, Ticket, UserDeletion
 
 NOW = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
 
@@ -52,7 +52,7 @@ def test_delay_is_exponential_with_full_jitter() -> None:
 
 
 def user(status: str, cid: int = 1) -> UserDeletion:
-    return UserDeletion(cid, ("email:a@example.com",), status, status)
+    return UserDeletion(cid, ("email:a@example.com",), Status(status), status)
 
 
 @pytest.mark.parametrize(
