@@ -9,6 +9,7 @@ from typing import Any
 
 from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
+from crowdtwist_plugin.errors import ResponseError
 from crowdtwist_plugin.lookup import Subject, find_subjects
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pages import fetch_list, fetch_numbered, fetch_paged
@@ -20,6 +21,9 @@ from crowdtwist_plugin.throttle import Throttles
 # without dates is not documented: read it without dates and, from the member's creation
 # on, in overlapping windows shorter than a year, then drop the records seen twice.
 REDEMPTION_WINDOW = timedelta(days=364)
+# CrowdTwist dates from 2009: a member older than this many years is a broken profile, and
+# reading it would mean a window per year back to its claimed creation.
+MAX_REDEMPTION_WINDOWS = 40
 
 
 async def handle_access(
@@ -86,9 +90,16 @@ async def redemptions(
     ranges: list[dict[str, str | int]] = [params]
     created = member_since(profile.get("date_created"))
     if created is not None:
+        planned = windows(created, client.options.today())
+        if len(planned) > MAX_REDEMPTION_WINDOWS:
+            raise ResponseError(
+                f"date_created {created.isoformat()} would need {len(planned)} year windows "
+                f"of redemption history (at most {MAX_REDEMPTION_WINDOWS})",
+                endpoint=endpoints.PROFILE.name,
+            )
         ranges += [
             {**params, "date_start": start.isoformat(), "date_end": end.isoformat()}
-            for start, end in windows(created, client.options.today())
+            for start, end in planned
         ]
     pages = await gather_all(
         fetch_paged(

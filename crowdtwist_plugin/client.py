@@ -21,7 +21,12 @@ import attrs
 import backoff
 from yarl import URL
 
-from crowdtwist_plugin.errors import AuthenticationError, ResponseError, TransientError
+from crowdtwist_plugin.errors import (
+    AuthenticationError,
+    CrowdTwistError,
+    ResponseError,
+    TransientError,
+)
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing import DEFAULT_429_PAUSE
 from crowdtwist_plugin.retry import RETRYABLE_STATUSES, parse_retry_after, retry_waits
@@ -31,6 +36,8 @@ from crowdtwist_plugin.throttle import Throttle, Throttles
 log = logging.getLogger("crowdtwist_plugin")
 JSONValue = Any
 _MALFORMED = object()
+READ_CHUNK = 64 * 1024
+MAX_ERROR_TEXT = 300  # characters of CrowdTwist's own error words kept in messages
 T = TypeVar("T")
 
 
@@ -68,6 +75,9 @@ class Reply:
     content_type: str
     body: bytes = attrs.field(repr=False)
     endpoint: Endpoint
+    # Hides every form of the API key in texts taken from the body (a server may echo the
+    # request's URL in its error message).
+    redact: Callable[[str], str] = attrs.field(default=str, repr=False, eq=False)
 
     @property
     def is_json(self) -> bool:
@@ -142,7 +152,7 @@ class Reply:
             return "", ""
         code = body.get("error") or body.get("reason") or ""
         message = body.get("message") or body.get("description") or ""
-        return str(code), str(message)
+        return self.redact(str(code)[:MAX_ERROR_TEXT]), self.redact(str(message)[:MAX_ERROR_TEXT])
 
 
 def _connection_failure(exc: BaseException) -> str:
@@ -256,15 +266,40 @@ class CrowdTwistClient:
                     json=json_body,
                     allow_redirects=False,
                 ) as response:
-                    body = await response.read()
-                    reply = Reply(response.status, response.content_type, body, endpoint)
+                    body = await self._read_bounded(response)
+                    reply = Reply(
+                        response.status,
+                        response.content_type,
+                        body or b"",
+                        endpoint,
+                        redact=self.settings.redact,
+                    )
                     retry_after_header = response.headers.get("Retry-After")
             except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
                 reason = _connection_failure(exc)
         if reason is not None:
             raise TransientError(reason, endpoint=endpoint.name, maybe_processed=not resend)
+        if body is None:
+            raise ResponseError(
+                f"response body larger than {self.options.max_body_bytes} bytes; not read",
+                endpoint=endpoint.name,
+            )
         log.debug("%s -> HTTP %d", endpoint.name, reply.status)
         return self._judge(reply, retry_after_header, resend)
+
+    async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes | None:
+        """The body, decompressed, or None once it passes the cap (the rest is not read)."""
+        cap = self.options.max_body_bytes
+        if (response.content_length or 0) > cap and not response.headers.get("Content-Encoding"):
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(READ_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _judge(self, reply: Reply, retry_after_header: str | None, resend: bool) -> Reply:
         status, name = reply.status, reply.endpoint.name
@@ -305,7 +340,9 @@ async def open_client(
 ) -> AsyncIterator[CrowdTwistClient]:
     """A client with its own session (always closed) and the connection's shared throttle."""
     timeout = aiohttp.ClientTimeout(
-        total=None,
+        # A body that trickles in never trips the read timeout; one attempt may not take
+        # longer than the retry policy's whole time budget.
+        total=options.retry.max_time,
         connect=options.connect_timeout,
         sock_connect=options.connect_timeout,
         sock_read=options.read_timeout,
@@ -317,4 +354,8 @@ async def open_client(
         # client switches this off the same way (there is no public option).
         session._retry_connection = False
         throttle = (throttles or Throttles(options)).for_settings(settings)
-        yield CrowdTwistClient(settings, session, throttle=throttle, options=options)
+        try:
+            yield CrowdTwistClient(settings, session, throttle=throttle, options=options)
+        except CrowdTwistError as exc:
+            exc.redact(settings.redact)
+            raise

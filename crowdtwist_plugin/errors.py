@@ -9,6 +9,7 @@ exception text or the host's store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 
@@ -31,6 +32,11 @@ class CrowdTwistError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, retryable={self.retryable})"
+
+    def redact(self, scrub: Callable[[str], str]) -> None:
+        """Scrub a secret from the reason (texts taken from a response may echo it)."""
+        self.reason = scrub(self.reason)
+        self.args = (self.message,)
 
 
 class ConfigurationError(CrowdTwistError, ValueError):

@@ -45,3 +45,6 @@ class ClientOptions:
     # None: derived from the rate (about half a second's worth of requests).
     max_in_flight: int | None = None
     today: Callable[[], date] = attrs.field(default=utc_today, eq=False)
+    # Decompressed bytes read from one response at most: CrowdTwist's largest pages are a
+    # few hundred kilobytes, so a body past this is refused, not buffered.
+    max_body_bytes: int = 16 * 1024 * 1024

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
+from urllib.parse import quote, quote_plus
 
 import attrs
 from yarl import URL
 
 from crowdtwist_plugin.errors import ConfigurationError
 
-INTEGRATION = "crowdtwist"  # the integration name hosts ask this plugin to serve
+log = logging.getLogger("crowdtwist_plugin")
+INTEGRATION = "crowdtwist"
+CROWDTWIST_DOMAIN = "crowdtwist.com"  # the integration name hosts ask this plugin to serve
 UserIdType = Literal["third_party_id", "id", "username"]
 USER_ID_TYPES: tuple[UserIdType, ...] = ("third_party_id", "id", "username")
 CONNECTION_KEYS = frozenset(
@@ -66,6 +70,12 @@ class ConnectionSettings:
     target_utilization: float = 0.75
     deletion_complete_on_submit: bool = False
 
+    def redact(self, text: str) -> str:
+        """``text`` with the API key, in every encoding it may travel in, replaced."""
+        for form in _key_forms(self.api_key):
+            text = text.replace(form, "***")
+        return text
+
     @property
     def requests_per_second(self) -> float:
         """The request rate this plugin allows itself."""
@@ -96,6 +106,18 @@ class ConnectionSettings:
                 f"{settings.requests_per_second * 60:.3g}"
             )
         return settings
+
+
+def _key_forms(key: str) -> list[str]:
+    """The key as sent (yarl's query encoding) and as a server may echo it, longest first."""
+    forms = {
+        key,
+        quote(key, safe=""),
+        quote_plus(key, safe=""),
+        quote(key),
+        URL("http://x/").with_query(k=key).raw_query_string.removeprefix("k="),
+    }
+    return sorted(forms, key=len, reverse=True)
 
 
 def _api_key(value: object) -> str:
@@ -146,6 +168,11 @@ def _base_url(name: str, value: object) -> str:
         raise ConfigurationError(
             f"{name} may use http:// only for a loopback address, got {_short(value)}"
         )
+    if url.scheme == "https" and not (
+        host == CROWDTWIST_DOMAIN or host.endswith("." + CROWDTWIST_DOMAIN)
+    ):
+        # Allowed (proxies, recording), but the API key will go there: say so every time.
+        log.warning("%s sends the API key to %s, which is not a CrowdTwist host", name, host)
     return str(url.origin())
 
 

@@ -8,12 +8,14 @@ will not fix it).
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from crowdtwist_plugin.errors import TransientError
 
 T = TypeVar("T")
+MAX_WORKERS = 64  # awaitables in progress at once per gather_all
 
 
 async def within_deadline(work: Callable[[], Awaitable[T]], hook: str, seconds: float) -> T:
@@ -38,19 +40,35 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     return leaves
 
 
-async def gather_all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
-    """Results in order, or the most telling failure once every task has stopped."""
+async def gather_all(awaitables: Iterable[Awaitable[T]], limit: int = MAX_WORKERS) -> list[T]:
+    """Results in order, or the most telling failure once every task has stopped.
+
+    At most ``limit`` awaitables run at once: the rest are taken from the iterable only as
+    workers free up, so a generator of a million pages never becomes a million tasks.
+    """
+    source = enumerate(awaitables)
+    results: dict[int, T] = {}
+
+    async def worker() -> None:
+        for index, awaitable in source:  # a shared iterator: every item is taken once
+            results[index] = await awaitable
+
     failure: BaseException | None = None
     try:
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(_run(a)) for a in awaitables]
+            for _ in range(limit):
+                group.create_task(worker())
     except BaseExceptionGroup as eg:
         leaves = _leaves(eg)
         failure = next((e for e in leaves if not getattr(e, "retryable", False)), leaves[0])
+    finally:
+        for _, left in source:  # never started: close coroutines so none goes un-awaited
+            if inspect.iscoroutine(left):
+                left.close()
     if failure is not None:
         failure.__context__ = None
         raise failure
-    return [task.result() for task in tasks]
+    return [results[index] for index in range(len(results))]
 
 
 async def _run(awaitable: Awaitable[T]) -> T:
