@@ -361,8 +361,10 @@ class RedisBudget:
         except rx.NoPermissionError as exc:
             failure = f"refused the script to the URL's user ({type(exc).__name__})"
             retryable = False
-        except (rx.RedisError, OSError) as exc:
-            failure = f"could not be used ({type(exc).__name__})"
+        except (rx.ConnectionError, OSError) as exc:
+            failure = f"could not be reached ({type(exc).__name__})"
+        except rx.RedisError as exc:
+            failure = f"failed ({type(exc).__name__})"
         raise BudgetStoreError(
             f"the shared rate budget store {self._url.redacted} {failure}", retryable=retryable
         )
