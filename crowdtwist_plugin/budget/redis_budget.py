@@ -22,7 +22,7 @@ import math
 import re
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
@@ -170,8 +170,9 @@ def _script_text() -> str:
 class _Connection:
     """One Redis client per event loop, URL and timeout, shared by its budgets."""
 
-    client: Redis
-    script: AsyncScript
+    # Some redis-py versions (6.x) put the password in the client's repr.
+    client: Redis = attrs.field(repr=False)
+    script: AsyncScript = attrs.field(repr=False)
     users: int = 0
 
 
@@ -192,6 +193,7 @@ def _open(url: RedisURL, timeout: float) -> _Connection:
         missing = True
     if missing:
         raise _url_error(f"needs the redis package: {INSTALL_HINT}")
+    no_backoff: Any = NoBackoff  # untyped in redis-py 5.0
     bad_option = False
     try:
         # One immediate retry on a fresh connection covers a connection that a Redis
@@ -200,7 +202,7 @@ def _open(url: RedisURL, timeout: float) -> _Connection:
             url.reveal(),
             socket_connect_timeout=timeout,
             socket_timeout=timeout,
-            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            retry=Retry(no_backoff(), 1, supported_errors=(RedisConnectionError,)),
             retry_on_error=[RedisConnectionError],
         )
     except (ValueError, TypeError):

@@ -65,10 +65,8 @@ async def test_sub_second_waits_survive_redis(redis_server: RedisServer, namespa
     async with RedisBudget.connect(
         redis_server.url, namespace=namespace, rate=1000.0, burst=1
     ) as budget:
-        waits = [await budget.reserve() for _ in range(4)]
-    assert waits[0] == 0.0
-    assert all(0.0 < wait < 0.01 for wait in waits[1:])
-    assert waits == sorted(waits)
+        waits = [(await budget._run("reserve", clock=START)).wait for _ in range(4)]
+    assert waits == pytest.approx([0.0, 0.001, 0.002, 0.003], abs=EXACT)
 
 
 async def test_429_policy_step_by_step(redis_server: RedisServer, namespace: str) -> None:
@@ -126,7 +124,7 @@ async def test_state_expires_when_idle(redis_server: RedisServer, namespace: str
         with redis_server.client() as client:
             ttl_ms = client.pttl(budget.key)
             assert 0 < ttl_ms <= (IDLE_SECONDS + 1.1) * 1000
-            assert ttl_ms > IDLE_SECONDS * 1000 - 5000  # slack: real time passes meanwhile
+            assert ttl_ms > (IDLE_SECONDS - 30) * 1000  # slack: real time passes meanwhile
 
             await budget._run("penalise", pause=600.0, clock=START)
             assert client.pttl(budget.key) > 600_000  # a long pause is kept until it ends

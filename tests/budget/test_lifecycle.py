@@ -42,7 +42,7 @@ def test_each_event_loop_gets_its_own_client(redis_server: RedisServer) -> None:
 
     async def one_loop() -> float:
         async with RedisBudget.connect(
-            redis_server.url, namespace=namespace, rate=2.0, burst=1
+            redis_server.url, namespace=namespace, rate=0.01, burst=1
         ) as budget:
             seen.append(budget._connection)
             return await budget.reserve()
