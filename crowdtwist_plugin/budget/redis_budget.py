@@ -123,7 +123,8 @@ def _redact(text: str) -> tuple[str | None, str]:
         return None, "has a malformed query string"
     for name, value in pairs:
         if name not in QUERY_PARAMETERS:
-            return None, f"has an unsupported query parameter (allowed: {sorted(QUERY_PARAMETERS)})"
+            allowed = ", ".join(sorted(QUERY_PARAMETERS))
+            return None, f"has an unsupported query parameter (allowed: {allowed})"
         if name in seen:
             return None, "repeats a query parameter"
         seen.add(name)
@@ -138,6 +139,8 @@ def _redact(text: str) -> tuple[str | None, str]:
     if scheme == "unix":
         if not parts.path.startswith("/"):
             return None, "must give the socket's absolute path (unix:///path/to/redis.sock)"
+        if "@" in parts.path:  # a '/' in the password split it: the rest would show
+            return None, "has '@' in the socket path (write '/' in a password as %2F)"
         location = parts.path
     else:
         host = parts.hostname

@@ -98,6 +98,7 @@ def test_url_password_never_shows(text: str, redacted: str) -> None:
         f"redis://cache/0?password={CANARY_PASSWORD}&password=x",
         f"redis://cache/0?db=x{CANARY_PASSWORD}",
         f"unix://:{CANARY_PASSWORD}@relative.sock",
+        f"unix://:{CANARY_PASSWORD[:4]}/{CANARY_PASSWORD[4:]}@/run/redis.sock",
     ],
 )
 def test_bad_urls_are_refused_without_echo(text: str) -> None:
