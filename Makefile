@@ -27,6 +27,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
+	bash .ci/ensure-redis-server
 	$(BIN)/pytest $(PYTEST_NET)
 
 clean:

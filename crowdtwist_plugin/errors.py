@@ -10,13 +10,12 @@ exception text or the host's store.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
 
 
 class CrowdTwistError(Exception):
     """A hook could not do its job. ``retryable`` tells the host whether to try later."""
 
-    retryable: ClassVar[bool] = False
+    retryable: bool = False
 
     def __init__(self, reason: str, *, endpoint: str | None = None) -> None:
         self.reason = reason
@@ -55,7 +54,7 @@ class TransientError(CrowdTwistError):
     ``outcome`` says how the retrying ended (``"gave up after 6 attempts"``).
     """
 
-    retryable: ClassVar[bool] = True
+    retryable: bool = True
 
     def __init__(
         self,
@@ -94,4 +93,4 @@ class ResponseError(CrowdTwistError):
 class InconsistentDataError(CrowdTwistError):
     """The data changed while it was being read (e.g. page counts moved); read again later."""
 
-    retryable: ClassVar[bool] = True
+    retryable: bool = True
