@@ -68,7 +68,8 @@ test-lowest: $(LOWEST_STAMP) $(PLUGIN_STAMP)
 	$(LOWEST_BIN)/pytest $(PYTEST_NET)
 	$(PLUGIN_BIN)/python -m pip check
 	CROWDTWIST_SANDBOX_PYTHON=$(LOWEST_BIN)/python \
-		$(PLUGIN_BIN)/pytest --noconftest -p no:cacheprovider tests/packaging/test_plugin_alone.py
+		$(PLUGIN_BIN)/pytest --noconftest -p no:cacheprovider \
+		tests/packaging/test_plugin_alone.py tests/packaging/test_aiohttp_private.py
 
 clean:
 	rm -rf $(VENV) $(LOWEST_VENV) $(PLUGIN_VENV) .host_stub .mypy_cache .ruff_cache \
