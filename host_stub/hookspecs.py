@@ -9,7 +9,9 @@ The full shapes are JSON Schemas (draft 2020-12) shipped with the CrowdTwist plu
 ``crowdtwist_plugin/schemas/``: ``connection.schema.json`` (the ``connection`` mapping),
 ``credential-check.schema.json``, ``access-report.schema.json`` and
 ``deletion-ticket.schema.json`` (what the awaitables return); ``docs/contract.md`` in the
-repository explains them for host authors.
+repository explains them for host authors. Each result also carries ``stats``, what the
+call cost (requests by endpoint template, retries, 429s, waits), optional in the schemas
+until the plugin fills it in.
 
 Errors: an awaitable that cannot do its job raises an exception with a boolean
 ``retryable`` attribute and a message that is safe to show (no secret). A bad
