@@ -1,17 +1,35 @@
-# Both targets are self-sufficient on a fresh machine: they create .venv and install the
-# project with its test extra whenever pyproject.toml changes.
+# Every target is self-sufficient on a fresh clone: it creates its virtual environment and
+# installs what it needs whenever a pyproject.toml or a constraints file changes.
+#
+# Two distributions are built from this repository: the plugin (./pyproject.toml,
+# crowdtwist-privacy-plugin) and the reference host with its sandbox
+# (host_stub/pyproject.toml, privacy-host-stub). The development environment has both,
+# editable, plus the dependency groups (test tools, ruff and mypy; pip >= 25.1 installs
+# groups, hence the pip upgrade first).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_NET := --block-network --allowed-hosts=127.0.0.1,localhost --record-mode=none
+PROJECTS := pyproject.toml host_stub/pyproject.toml
 
-.PHONY: demo test lint typecheck pytest bench clean
+# `make test-lowest`: the same suite on the lowest versions both distributions declare
+# (constraints/lowest.txt), then the plugin alone on its own lower bounds
+# (constraints/lowest-plugin.txt), which are lower than the sandbox allows in one process:
+# there the sandbox runs in a separate process from the first environment.
+LOWEST_VENV ?= .venv-lowest
+LOWEST_BIN := $(LOWEST_VENV)/bin
+LOWEST_STAMP := $(LOWEST_VENV)/.installed-stamp
+PLUGIN_VENV ?= .venv-lowest-plugin
+PLUGIN_BIN := $(PLUGIN_VENV)/bin
+PLUGIN_STAMP := $(PLUGIN_VENV)/.installed-stamp
 
-$(STAMP): pyproject.toml
+.PHONY: demo test lint typecheck pytest test-lowest bench clean
+
+$(STAMP): $(PROJECTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -e '.[redis]' -e ./host_stub --group dev
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,8 +48,33 @@ pytest: $(STAMP)
 	bash .ci/ensure-redis-server
 	$(BIN)/pytest $(PYTEST_NET)
 
+$(LOWEST_STAMP): $(PROJECTS) constraints/lowest.txt
+	rm -rf $(LOWEST_VENV)
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(LOWEST_BIN)/python -m pip install --quiet -c constraints/lowest.txt \
+		-e '.[redis]' -e ./host_stub --group test
+	touch $(LOWEST_STAMP)
+
+$(PLUGIN_STAMP): $(PROJECTS) constraints/lowest-plugin.txt
+	rm -rf $(PLUGIN_VENV)
+	$(PYTHON) -m venv $(PLUGIN_VENV)
+	$(PLUGIN_BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(PLUGIN_BIN)/python -m pip install --quiet -c constraints/lowest-plugin.txt \
+		-e . pytest pytest-asyncio
+	touch $(PLUGIN_STAMP)
+
+test-lowest: $(LOWEST_STAMP) $(PLUGIN_STAMP)
+	$(LOWEST_BIN)/python -m pip check
+	$(LOWEST_BIN)/pytest $(PYTEST_NET)
+	$(PLUGIN_BIN)/python -m pip check
+	CROWDTWIST_SANDBOX_PYTHON=$(LOWEST_BIN)/python \
+		$(PLUGIN_BIN)/pytest --noconftest -p no:cacheprovider \
+		tests/packaging/test_plugin_alone.py tests/packaging/test_aiohttp_private.py
+
 clean:
-	rm -rf $(VENV) .host_stub .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(LOWEST_VENV) $(PLUGIN_VENV) .host_stub .mypy_cache .ruff_cache \
+		.pytest_cache build dist host_stub/build *.egg-info host_stub/*.egg-info
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py

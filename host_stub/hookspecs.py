@@ -4,7 +4,14 @@ Every hook is ``firstresult=True`` and called with keyword arguments only. An
 implementation decides synchronously whether the call is its own: it returns ``None``
 when ``integration`` names another integration, and otherwise an awaitable (usually a
 coroutine) that the host awaits. Everything crossing the boundary is JSON-compatible.
-See ``shared/CONTRACT.md`` for the full shapes.
+
+The full shapes are JSON Schemas (draft 2020-12) shipped with the CrowdTwist plugin in
+``crowdtwist_plugin/schemas/``: ``connection.schema.json`` (the ``connection`` mapping),
+``credential-check.schema.json``, ``access-report.schema.json`` and
+``deletion-ticket.schema.json`` (what the awaitables return); ``docs/contract.md`` in the
+repository explains them for host authors. Each result also carries ``stats``, what the
+call cost (requests by endpoint template, retries, 429s, waits), optional in the schemas
+until the plugin fills it in.
 
 Errors: an awaitable that cannot do its job raises an exception with a boolean
 ``retryable`` attribute and a message that is safe to show (no secret). A bad
@@ -34,10 +41,12 @@ def validate_credentials(integration: str, connection: Connection) -> Awaitable[
     """Check that ``connection`` can reach and authenticate to the service.
 
     :param integration: integration name the host wants served, e.g. ``"crowdtwist"``.
-    :param connection: the stored connection mapping, secrets included.
+    :param connection: the stored connection mapping, secrets included
+        (``connection.schema.json``).
     :returns: ``None`` if not this plugin's integration, else an awaitable of a
-        ``CredentialCheck``: ``{"ok": bool, "checks": [{"name", "ok", "detail"}]}``.
-        It reports problems (bad key, unreachable host, bad mapping); it does not raise.
+        ``CredentialCheck``: ``{"ok": bool, "checks": [{"name", "ok", "detail"}]}``
+        (``credential-check.schema.json``). It reports problems (bad key, unreachable
+        host, bad mapping); it does not raise.
     """
 
 
@@ -51,8 +60,9 @@ def handle_access(
     :param connection: the stored connection mapping, secrets included.
     :param identifiers: ``{"email": [...], "user_id": [...]}``; at least one value.
     :returns: ``None`` if not this plugin's integration, else an awaitable of an
-        ``AccessReport``: ``{"integration", "subjects": [...], "not_found": [...]}``.
-        The report is complete or the awaitable raises an error with ``retryable``.
+        ``AccessReport``: ``{"integration", "subjects": [...], "not_found": [...]}``
+        (``access-report.schema.json``). The report is complete or the awaitable raises
+        an error with ``retryable``.
     """
 
 
@@ -67,7 +77,8 @@ def submit_deletion(
     :param identifiers: ``{"email": [...], "user_id": [...]}``; at least one value.
     :returns: ``None`` if not this plugin's integration, else an awaitable of a
         ``DeletionTicket``: ``{"integration", "state", "submitted_at", "users",
-        "not_found"}`` with ``state`` one of ``pending``, ``complete``, ``failed``.
+        "not_found"}`` with ``state`` one of ``pending``, ``complete``, ``failed``
+        (``deletion-ticket.schema.json``).
     """
 
 
@@ -81,5 +92,6 @@ def check_deletion(
     :param connection: the stored connection mapping, secrets included.
     :param ticket: the last ``DeletionTicket`` the host persisted.
     :returns: ``None`` if not this plugin's integration, else an awaitable of the
-        refreshed ``DeletionTicket``. Statuses never go backwards.
+        refreshed ``DeletionTicket`` (``deletion-ticket.schema.json``). Statuses never go
+        backwards.
     """

@@ -1,0 +1,296 @@
+"""The two distributions built from this repository: what each wheel holds, its metadata,
+its declared bounds, and that neither needs the other.
+
+The wheels are built offline from a copy of the repository (``pip wheel --no-build-isolation
+--no-index``, with the setuptools of the test environment), so the build neither touches
+the work tree nor reaches the network.
+"""
+
+from __future__ import annotations
+
+import ast
+import email.message
+import email.parser
+import importlib.metadata
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import crowdtwist_plugin
+from crowdtwist_plugin.schemas import SCHEMA_NAMES
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN = "crowdtwist-privacy-plugin"
+HOST = "privacy-host-stub"
+BUILD_LEFTOVERS = shutil.ignore_patterns(
+    ".git",
+    ".venv*",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    ".host_stub",
+    "bench-results",
+)
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both wheels, built from a clean copy of the repository."""
+    source = tmp_path_factory.mktemp("source") / "repo"
+    shutil.copytree(REPO, source, ignore=BUILD_LEFTOVERS, symlinks=True)
+    out = tmp_path_factory.mktemp("wheels")
+    for project in (source, source / "host_stub"):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                "--quiet",
+                "--wheel-dir",
+                str(out),
+                str(project),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    found = {p.name.split("-")[0]: p for p in out.glob("*.whl")}
+    assert set(found) == {"crowdtwist_privacy_plugin", "privacy_host_stub"}, found
+    return {PLUGIN: found["crowdtwist_privacy_plugin"], HOST: found["privacy_host_stub"]}
+
+
+def names(wheel: Path) -> set[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def read(wheel: Path, suffix: str) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(suffix)]
+        return archive.read(name).decode("utf-8")
+
+
+def metadata(wheel: Path) -> email.message.Message:
+    return email.parser.Parser().parsestr(read(wheel, ".dist-info/METADATA"))
+
+
+def sources(package: Path, prefix: str) -> set[str]:
+    """The package's importable files as wheel paths (``prefix/...``)."""
+    return {
+        f"{prefix}/{p.relative_to(package).as_posix()}"
+        for p in package.rglob("*.py")
+        if "build" not in p.relative_to(package).parts
+    }
+
+
+def test_plugin_wheel_holds_the_plugin_only(wheels: dict[str, Path]) -> None:
+    files = names(wheels[PLUGIN])
+    info = f"crowdtwist_privacy_plugin-{crowdtwist_plugin.__version__}.dist-info"
+    expected = sources(REPO / "crowdtwist_plugin", "crowdtwist_plugin") | {
+        "crowdtwist_plugin/py.typed",
+        "crowdtwist_plugin/budget/gcra.lua",
+        *(f"crowdtwist_plugin/schemas/{name}.schema.json" for name in SCHEMA_NAMES),
+        f"{info}/METADATA",
+        f"{info}/WHEEL",
+        f"{info}/RECORD",
+        f"{info}/entry_points.txt",
+        f"{info}/top_level.txt",
+        f"{info}/licenses/LICENSE",
+    }
+    assert files == expected
+    assert not any(n.startswith(("host_stub", "tests", "bench", "cassettes")) for n in files)
+
+
+def test_host_wheel_holds_the_host_and_the_sandbox_only(wheels: dict[str, Path]) -> None:
+    files = names(wheels[HOST])
+    info = next(n.split("/")[0] for n in files if ".dist-info/" in n)
+    expected = sources(REPO / "host_stub", "host_stub") | {
+        "host_stub/py.typed",
+        f"{info}/METADATA",
+        f"{info}/WHEEL",
+        f"{info}/RECORD",
+        f"{info}/entry_points.txt",
+        f"{info}/top_level.txt",
+        f"{info}/licenses/LICENSE",
+    }
+    assert files == expected
+    assert "host_stub/sandbox/server.py" in files or "host_stub/sandbox/__init__.py" in files
+
+
+@pytest.mark.parametrize("dist", [PLUGIN, HOST])
+def test_licence_is_the_apache_2_text(wheels: dict[str, Path], dist: str) -> None:
+    text = read(wheels[dist], ".dist-info/licenses/LICENSE")
+    assert text == (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License\n                           Version 2.0, January 2004" in text
+    assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in text
+
+
+def test_plugin_metadata(wheels: dict[str, Path]) -> None:
+    meta = metadata(wheels[PLUGIN])
+    assert meta["Name"] == PLUGIN
+    assert meta["Version"] == crowdtwist_plugin.__version__
+    assert meta["License-Expression"] == "Apache-2.0"
+    assert meta.get_all("License-File") == ["LICENSE"]
+    assert meta["Requires-Python"] == ">=3.11"
+    classifiers = set(meta.get_all("Classifier") or [])
+    assert {
+        "Typing :: Typed",
+        "Development Status :: 4 - Beta",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+    } <= classifiers
+    assert not any(c.startswith("License ::") for c in classifiers)  # the SPDX field says it
+    assert meta["Author"] or meta["Author-email"]
+    assert meta["Keywords"]
+    requires = meta.get_all("Requires-Dist") or []
+    runtime = sorted(r for r in requires if "extra ==" not in r)
+    assert runtime == sorted(declared(REPO / "pyproject.toml"))
+    assert {name_of(r) for r in runtime} == {
+        "aiohttp",
+        "asyncio-throttle",
+        "attrs",
+        "backoff",
+        "pluggy",
+        "yarl",
+    }
+    extras = [r for r in requires if "extra ==" in r]
+    assert all(re.search(r'extra == "redis"', r) for r in extras), extras
+    assert meta.get_all("Provides-Extra") == ["redis"]  # no test extra: test tools are a group
+    assert not any(name_of(r) in {"ruff", "mypy", "pytest"} for r in requires)
+    assert "Oracle CrowdTwist" in (meta.get_payload() or "")  # the README is the description
+
+
+def test_plugin_entry_point_and_no_command(wheels: dict[str, Path]) -> None:
+    entry_points = read(wheels[PLUGIN], ".dist-info/entry_points.txt")
+    assert "[console_scripts]" not in entry_points
+    assert entry_points.split() == [
+        "[privacy_host]",
+        "crowdtwist",
+        "=",
+        "crowdtwist_plugin.plugin:plugin",
+    ]
+
+
+def test_host_metadata_and_command(wheels: dict[str, Path]) -> None:
+    meta = metadata(wheels[HOST])
+    assert meta["Name"] == HOST
+    assert meta["License-Expression"] == "Apache-2.0"
+    assert "Typing :: Typed" in (meta.get_all("Classifier") or [])
+    requires = meta.get_all("Requires-Dist") or []
+    assert sorted(requires) == sorted(declared(REPO / "host_stub" / "pyproject.toml"))
+    assert not any(name_of(r) == PLUGIN for r in requires)
+    entry_points = read(wheels[HOST], ".dist-info/entry_points.txt")
+    assert entry_points.split() == ["[console_scripts]", "host-stub", "=", "host_stub.cli:main"]
+
+
+def test_both_distributions_are_installed_editable() -> None:
+    assert crowdtwist_plugin.__version__ == importlib.metadata.version(PLUGIN)
+    assert importlib.metadata.version(HOST)
+    scripts = importlib.metadata.entry_points(group="console_scripts")
+    assert [ep.dist.name for ep in scripts if ep.name == "host-stub" and ep.dist] == [HOST]
+
+
+# --- declared bounds --------------------------------------------------------------------------
+
+
+def declared(pyproject: Path) -> list[str]:
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    return list(project["dependencies"])
+
+
+def name_of(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9._-]+", requirement)
+    assert match, requirement
+    return match.group(0).lower().replace("_", "-")
+
+
+def lower_bounds(pyproject: Path, extra: str | None = None) -> dict[str, str]:
+    bounds = {}
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    requirements = project["optional-dependencies"][extra] if extra else project["dependencies"]
+    for requirement in requirements:
+        match = re.fullmatch(r"([A-Za-z0-9._-]+)>=([0-9][0-9.]*)", requirement)
+        assert match, f"{requirement!r}: every dependency has exactly a lower bound"
+        bounds[name_of(match.group(1))] = match.group(2)
+    return bounds
+
+
+def pins(constraints: Path) -> dict[str, str]:
+    result = {}
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            result[name_of(name)] = version.strip()
+    return result
+
+
+def test_lowest_constraints_pin_exactly_the_declared_lower_bounds() -> None:
+    plugin = lower_bounds(REPO / "pyproject.toml")
+    host = lower_bounds(REPO / "host_stub" / "pyproject.toml")
+    alone = pins(REPO / "constraints" / "lowest-plugin.txt")
+    assert alone == plugin  # the plugin alone, on its own lower bounds
+    both = pins(REPO / "constraints" / "lowest.txt")
+    combined = {**plugin, **host, **lower_bounds(REPO / "pyproject.toml", "redis")}
+    for name in set(plugin) & set(host):  # where both declare one, the higher bound wins
+        combined[name] = max(plugin[name], host[name], key=version_key)
+    assert both == combined
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def imported_distributions(package: Path) -> set[str]:
+    """The distributions that the package's modules import (standard library excluded)."""
+    modules: set[str] = set()
+    for path in package.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    third_party = modules - set(sys.stdlib_module_names) - {"__future__", package.name}
+    mapping = importlib.metadata.packages_distributions()
+    return {name_of(dist) for module in third_party for dist in mapping.get(module, [module])}
+
+
+@pytest.mark.parametrize(
+    ("package", "pyproject"),
+    [("crowdtwist_plugin", "pyproject.toml"), ("host_stub", "host_stub/pyproject.toml")],
+)
+def test_every_imported_distribution_is_declared(package: str, pyproject: str) -> None:
+    imported = imported_distributions(REPO / package)
+    project = tomllib.loads((REPO / pyproject).read_text(encoding="utf-8"))["project"]
+    extras = {
+        name_of(requirement)
+        for requirements in project.get("optional-dependencies", {}).values()
+        for requirement in requirements
+    }
+    assert imported - extras == set(lower_bounds(REPO / pyproject))  # extras: imported lazily
+    assert PLUGIN not in imported and HOST not in imported  # neither needs the other
+
+
+def test_documentation_names_no_file_outside_the_repository() -> None:
+    documents = [*REPO.glob("*.md"), *REPO.glob("docs/**/*.md"), REPO / "host_stub" / "README.md"]
+    documents += [REPO / "host_stub" / "hookspecs.py"]
+    for document in documents:
+        text = document.read_text(encoding="utf-8")
+        assert not re.search(r"(?<![\w.])(\.\./)*shared/", text), document
