@@ -67,7 +67,9 @@ def _loads(body: bytes) -> JSONValue:
         raise ValueError("JSON nested too deeply") from None
 
 
-@attrs.frozen
+# Not slotted: the parsed body is cached in the instance dict (attrs < 23.2 cannot cache
+# a property on a slotted class).
+@attrs.frozen(slots=False)
 class Reply:
     """A response read in full inside the request context."""
 

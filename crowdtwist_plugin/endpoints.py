@@ -1,4 +1,4 @@
-"""The CrowdTwist operations this plugin uses (see shared/crowdtwist-api.md)."""
+"""The CrowdTwist operations this plugin uses, named by template (see docs/contract.md)."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from crowdtwist_plugin.plugin import CrowdTwistPlugin
 from crowdtwist_plugin.retry import RetryPolicy
 from host_stub.plugins import call_hook, make_plugin_manager
 from host_stub.sandbox import DEMO_PEOPLE, Sandbox
+from tests.packaging.schema_check import assert_matches_schema
 
 FAST_RATE = 600_000  # requests per minute: the throttle never holds anything back
 CATEGORIES = ("activities", "activity_history", "rewards", "purchases", "receipts", "redemptions")
@@ -78,7 +79,10 @@ class Host:
         self.pm.unregister(self.plugin)
 
     async def call(self, hook: str, **kwargs: Any) -> dict[str, Any]:
-        return await call_hook(self.pm, hook, integration="crowdtwist", **kwargs)
+        """The hook's output, checked against the schema the plugin ships for it."""
+        result = await call_hook(self.pm, hook, integration="crowdtwist", **kwargs)
+        assert_matches_schema(hook, result)
+        return result
 
     async def validate(self, connection: Mapping[str, Any]) -> dict[str, Any]:
         return await self.call("validate_credentials", connection=connection)
