@@ -135,10 +135,11 @@ class Deletions:
                     )
                 try:
                     async with self.claims.held(request.id):
-                        return await self._work(claimed, waiter, created)
+                        outcome = await self._work(claimed, waiter, created)
                 except ClaimLost as exc:
-                    lost = self.runner.store.get(request.id) or claimed
-                    return Outcome(lost, EXIT_OK, f"deletion request {request.id}: {exc}")
+                    outcome = Outcome(claimed, EXIT_OK, f"deletion request {request.id}: {exc}")
+                released = self.runner.store.get(request.id)  # as it stands, unclaimed
+                return attrs.evolve(outcome, request=released or outcome.request)
             request = self.runner.store.get(request.id) or request
             if request.state in TERMINAL_STATES:
                 return _closed(request)
