@@ -24,7 +24,7 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import attrs
 
@@ -58,6 +58,7 @@ class Claims:
     store: RequestStore
     owner: str = attrs.field(factory=make_owner_id)
     lease_seconds: float = LEASE_SECONDS
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep  # the heartbeat's wait
 
     def _lease_until(self) -> str:
         return iso(self.store.clock() + self.lease_seconds)
@@ -135,7 +136,8 @@ class Claims:
         block ends (a crash skips this: the lease then runs out)."""
 
         async def heartbeat() -> None:
-            while await asyncio.sleep(self.lease_seconds / 3, result=True):
+            while True:
+                await self.sleep(self.lease_seconds / 3)
                 if not await asyncio.to_thread(self.renew, request_id):
                     return
 

@@ -3,6 +3,7 @@ deletion per subject (issue 11, item 8). No test here sleeps or reads the wall c
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from pathlib import Path
@@ -72,6 +73,30 @@ def test_renew_keeps_the_claim_and_release_frees_it(store: RequestStore, clock: 
     first.release(row.id)  # releasing someone else's claim does nothing
     released = store.get(row.id)
     assert released is not None and released.owner == "b"
+
+
+async def test_the_heartbeat_keeps_a_long_call_claimed_and_the_end_releases_it(
+    store: RequestStore, clock: Clock
+) -> None:
+    row = store.create("deletion", "echo", IDS, "submitting")
+    beats: list[float] = []
+    sixth = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        beats.append(seconds)
+        clock.now += seconds
+        if len(beats) == 6:
+            sixth.set()
+            await asyncio.Event().wait()  # until the block ends and cancels the heartbeat
+
+    mine = Claims(store, owner="a", lease_seconds=60.0, sleep=sleep)
+    assert mine.claim(row.id)[0] is not None
+    async with mine.held(row.id):
+        await asyncio.wait_for(sixth.wait(), 10)  # a call twice as long as the lease
+        assert beats == [20.0] * 6
+        assert claims(store, "b").claim(row.id)[0] is None  # renewed: still a's
+    released = store.get(row.id)
+    assert released is not None and (released.owner, released.lease_until) == (None, None)
 
 
 def test_closed_requests_cannot_be_claimed(store: RequestStore) -> None:
