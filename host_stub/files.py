@@ -46,7 +46,7 @@ def make_private_dir(path: Path) -> None:
             if not folder.is_dir():
                 raise
             continue  # another process created it first: it is not ours to change
-        os.chmod(folder, DIR_MODE, follow_symlinks=False)
+        os.chmod(folder, DIR_MODE)
         mode = stat.S_IMODE(os.lstat(folder).st_mode)
         if mode != DIR_MODE:
             raise UnsafePathError(f"could not make {folder} private (mode {mode:o})")
