@@ -1,6 +1,13 @@
 """``host-stub``: drive privacy requests through installed integration plugins.
 
-Exit codes: 0 success, 1 the request failed, 2 usage or configuration error.
+Exit codes: 0 success; 1 the request failed, or a deletion could not be advanced this time
+(a retryable error keeps it open for ``host-stub resume``); 2 usage or configuration error.
+Only the plugin's own configuration errors (a ``ValueError`` with ``retryable = False``)
+and the host's are exit 2; an untyped exception escaping a plugin (a bare ``ValueError``,
+``RecursionError``...) is a failed request, reported as a plugin bug or an unhandled
+response (see ``host_stub.errors``).
+
+Everything printed and stored is redacted: every known form of the API key is ``***``.
 """
 
 from __future__ import annotations
@@ -15,16 +22,35 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-import attrs
 import pluggy
 
-from host_stub.config import config_path, load_config
-from host_stub.errors import ConfigError, HostError, redact
+from host_stub.claims import Claims
+from host_stub.config import (
+    ORIGIN_KEYS,
+    config_path,
+    load_config,
+    origin_env_var,
+    origin_option,
+    secret_env_var,
+)
+from host_stub.console import Console
+from host_stub.deletions import Deletions, Outcome
+from host_stub.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, HostError
+from host_stub.files import UnsafePathError, refuse_existing
 from host_stub.plugins import installed_integrations, make_plugin_manager
 from host_stub.runner import TERMINAL_STATES, PollPolicy, RequestFailed, Runner, describe_ticket
-from host_stub.store import PrivacyRequest, RequestStore
+from host_stub.store import PrivacyRequest, RequestStore, utc_now
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DELETE_HELP = """\
+Erase a person and wait for completion. If a deletion for the same identifiers (same
+values per category; emails compared with ASCII letters lower-cased) is already open for
+this integration, it is followed instead of submitted again; two delete commands started
+together create one request. A request another host-stub process is working on is not
+touched: the command waits for it (or, with --no-wait, says so)."""
+RESUME_HELP = """\
+Continue every open deletion in the store (after a restart, an outage or --no-wait). A
+request another live process is working on is watched, not touched; one whose owner
+crashed is taken over once its claim expires."""
 
 
 class _UsageError(Exception):
@@ -36,42 +62,37 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: {message}")
 
 
-@attrs.define
-class Console:
-    """Writes to stdout/stderr with every known secret redacted."""
-
-    out: TextIO
-    err: TextIO
-    secrets: list[str] = attrs.field(factory=list)
-
-    def print(self, text: str = "") -> None:
-        print(redact(text, self.secrets), file=self.out, flush=True)
-
-    def progress(self, text: str) -> None:
-        print(redact(text, self.secrets), file=self.err, flush=True)
-
-    def error(self, text: str) -> None:
-        print(redact(f"error: {text}", self.secrets), file=self.err)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="host-stub", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--config", help="TOML settings file (default: ./host-stub.toml)")
     parser.add_argument("--integration", default="crowdtwist", help="default: crowdtwist")
     parser.add_argument("--debug", action="store_true", help="show tracebacks (redacted)")
+    for key in ORIGIN_KEYS:
+        parser.add_argument(
+            origin_option(key),
+            dest=key,
+            metavar="URL",
+            help=f"override the connection's {key} (else ${origin_env_var('<INTEGRATION>', key)}"
+            "); never read from the settings file",
+        )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("integrations", help="list installed integration plugins")
     sub.add_parser("check", help="validate the configured credentials")
     access = sub.add_parser("access", help="collect everything held on a person")
     _add_identifier_args(access)
-    access.add_argument("--output", type=Path, help="report file (default: in reports_dir)")
-    delete = sub.add_parser("delete", help="erase a person and wait for completion")
+    access.add_argument(
+        "--output",
+        type=Path,
+        help="report file to create (default: in reports_dir); never overwritten, never "
+        "followed if a symlink",
+    )
+    delete = sub.add_parser("delete", help="erase a person and wait", description=DELETE_HELP)
     _add_identifier_args(delete)
     delete.add_argument("--no-wait", action="store_true", help="submit and return")
     _add_poll_args(delete)
     status = sub.add_parser("status", help="show stored requests, or one in full")
     status.add_argument("request_id", nargs="?")
-    resume = sub.add_parser("resume", help="continue every pending deletion in the store")
+    resume = sub.add_parser("resume", help="continue every open deletion", description=RESUME_HELP)
     _add_poll_args(resume)
     sub.add_parser("sandbox", help="run the local CrowdTwist sandbox (see: sandbox --help)")
     sub.add_parser("demo", help="run the whole flow against the embedded sandbox")
@@ -111,7 +132,7 @@ def main(
     if args.command == "demo":
         from host_stub.demo import run_demo
 
-        return run_demo(console)
+        return run_demo(console, main)
     try:
         pm = plugin_manager or make_plugin_manager()
         return asyncio.run(_dispatch(args, env, console, pm))
@@ -139,14 +160,16 @@ async def _dispatch(
         console.print("\n".join(names) if names else "no integration plugin is installed")
         return EXIT_OK
     config = load_config(config_path(args.config, env))
-    store = RequestStore(config.store_path)
     if args.command == "status":
+        console.add_secret(env.get(secret_env_var(args.integration), ""))
+        store = RequestStore(config.store_path, redactor=console.redactor)
         return _status(store, args.request_id, console)
-    connection = config.connection_for(args.integration, env)
-    console.secrets.append(str(connection["api_key"]))
+    origins = {key: getattr(args, key) for key in ORIGIN_KEYS}
+    connection = config.connection_for(args.integration, env, origins)
+    console.add_secret(str(connection["api_key"]))
     runner = Runner(
         pm=pm,
-        store=store,
+        store=RequestStore(config.store_path, redactor=console.redactor),
         reports_dir=config.reports_dir,
         integration=args.integration,
         connection=connection,
@@ -167,41 +190,37 @@ async def _run_command(args: argparse.Namespace, runner: Runner, console: Consol
             mark = "ok  " if item.get("ok") else "FAIL"
             console.print(f"{mark} {item.get('name')}: {item.get('detail')}")
         return EXIT_OK if result.get("ok") else EXIT_FAILED
+    deletions = Deletions(runner, Claims(runner.store))
     if args.command == "resume":
-        return await _resume(runner, _poll_policy(args), console)
+        if not deletions.open_requests():
+            console.print("no pending deletions")
+            return EXIT_OK
+        return _report_outcomes(await deletions.resume(_poll_policy(args)), console)
     identifiers = _identifiers(args)
     if args.command == "access":
+        if args.output is not None:
+            try:
+                refuse_existing(args.output, "--output")
+            except UnsafePathError as exc:
+                raise ConfigError(str(exc)) from None
         request, report = await runner.access(identifiers, args.output)
         console.print(f"access request {request.id}: complete; report: {request.report_path}")
         console.print(summarize_report(report))
         return EXIT_OK
-    request = await runner.submit_deletion(identifiers)
-    console.print(f"deletion request {request.id} submitted: {describe_ticket(request)}")
-    if not args.no_wait:
-        request = await runner.wait_for_deletion(request, _poll_policy(args))
-    console.print(f"deletion request {request.id}: {describe_ticket(request)}")
-    return EXIT_FAILED if request.state == "failed" else EXIT_OK
+    wait = None if args.no_wait else _poll_policy(args)
+    return _report_outcomes([await deletions.delete(identifiers, wait)], console)
 
 
-async def _resume(runner: Runner, policy: PollPolicy, console: Console) -> int:
-    pending = runner.pending_deletions()
-    if not pending:
-        console.print("no pending deletions")
-        return EXIT_OK
-
-    async def carry_on(request: PrivacyRequest) -> PrivacyRequest:
-        return await runner.wait_for_deletion(await runner.refresh_deletion(request), policy)
-
-    results = await asyncio.gather(*(carry_on(r) for r in pending), return_exceptions=True)
+def _report_outcomes(outcomes: Sequence[Outcome], console: Console) -> int:
+    """One result line per deletion on stdout; notes on stderr. The worst exit code wins."""
     code = EXIT_OK
-    for original, result in zip(pending, results, strict=True):
-        if isinstance(result, BaseException):
-            console.error(f"deletion {original.id}: {result}")
-            code = EXIT_FAILED
-        else:
-            console.print(f"deletion request {result.id}: {describe_ticket(result)}")
-            if result.state == "failed":
-                code = EXIT_FAILED
+    for outcome in outcomes:
+        console.print(f"deletion request {outcome.request.id}: {describe_ticket(outcome.request)}")
+        if outcome.note and outcome.exit_code != EXIT_OK:
+            console.error(outcome.note)
+        elif outcome.note:
+            console.progress(outcome.note)
+        code = max(code, outcome.exit_code)
     return code
 
 
@@ -252,9 +271,17 @@ def _status(store: RequestStore, request_id: str | None, console: Console) -> in
 def _status_line(request: PrivacyRequest) -> str:
     who = ", ".join(f"{k}:{v}" for k, values in request.identifiers.items() for v in values)
     line = f"{request.id}  {request.kind:<8} {request.state:<10} {request.updated_at}  {who}"
+    open_deletion = request.kind == "deletion" and request.state not in TERMINAL_STATES
+    if request.owner and open_deletion:
+        expired = " (expired)" if (request.lease_until or "") <= utc_now() else ""
+        line += f"  claimed by {request.owner} until {request.lease_until}{expired}"
     if request.error:
         line += f"  error: {request.error}"
-    elif request.kind == "deletion" and request.state not in TERMINAL_STATES:
+    if request.next_attempt_at and open_deletion:
+        line += f"  next attempt after {request.next_attempt_at}"
+    if request.held_report:
+        line += f"  (report kept in the store: host-stub status {request.id})"
+    if open_deletion:
         line += "  (host-stub resume continues it)"
     return line
 

@@ -1,27 +1,46 @@
-"""``host-stub demo``: the whole flow through the real CLI against the embedded sandbox."""
+"""``host-stub demo``: the whole flow through the real CLI against the embedded sandbox.
+
+The CLI passes its own ``main`` in, so this module does not import ``host_stub.cli``
+(no import cycle).
+"""
 
 from __future__ import annotations
 
 import os
 import shlex
 import shutil
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TextIO
 
-if TYPE_CHECKING:
-    from host_stub.cli import Console
+from host_stub.config import origin_env_var, secret_env_var
+from host_stub.console import Console
+from host_stub.files import make_private_dir
 
 DEMO_DIR = Path(".host_stub") / "demo"
+INTEGRATION = "crowdtwist"
+Main = Callable[..., int]
 
 
-def run_demo(console: Console, workdir: Path = DEMO_DIR) -> int:
+def demo_environment(
+    base: Mapping[str, str], api_key: str, api_base_url: str, pos_base_url: str
+) -> dict[str, str]:
+    """``base`` plus the key and the sandbox's origins, as an operator would export them."""
+    return {
+        **base,
+        secret_env_var(INTEGRATION): api_key,
+        origin_env_var(INTEGRATION, "api_base_url"): api_base_url,
+        origin_env_var(INTEGRATION, "pos_base_url"): pos_base_url,
+    }
+
+
+def run_demo(console: Console, main: Main, workdir: Path = DEMO_DIR) -> int:
     """Start the sandbox, then run check, access, delete (polling) and status."""
-    from host_stub.cli import main
     from host_stub.sandbox import DEMO_PEOPLE, SandboxConfig, SandboxThread
 
     if workdir.exists():
         shutil.rmtree(workdir)
-    workdir.mkdir(parents=True, mode=0o700)
+    make_private_dir(workdir)
     alice, bob = DEMO_PEOPLE["alice"], DEMO_PEOPLE["bob"]
     with SandboxThread(SandboxConfig(deletion_step_seconds=1.0)) as sandbox:
         config = workdir / "host-stub.toml"
@@ -29,16 +48,17 @@ def run_demo(console: Console, workdir: Path = DEMO_DIR) -> int:
             "[host]\n"
             'store = "requests.db"\n'
             'reports_dir = "reports"\n\n'
-            "[integrations.crowdtwist]\n"
-            f'api_base_url = "{sandbox.api_base_url}"\n'
-            f'pos_base_url = "{sandbox.pos_base_url}"\n'
+            f"[integrations.{INTEGRATION}]\n"
             'user_id_type = "third_party_id"\n',
             encoding="utf-8",
         )
+        env = demo_environment(
+            os.environ, sandbox.api_key, sandbox.api_base_url, sandbox.pos_base_url
+        )
+        exported = [k for k in env if k not in os.environ or env[k] != os.environ[k]]
         console.print(f"sandbox: main API {sandbox.api_base_url}, POS {sandbox.pos_base_url}")
-        console.print(f"settings: {config} (API key from CROWDTWIST_API_KEY)\n")
-        env = {**os.environ, "CROWDTWIST_API_KEY": sandbox.api_key}
-        steps = [
+        console.print(f"settings: {config}; from the environment: {', '.join(sorted(exported))}\n")
+        steps: list[Sequence[str]] = [
             ["integrations"],
             ["check"],
             ["access", "--email", alice.email, "--user-id", alice.third_party_id],
@@ -47,7 +67,8 @@ def run_demo(console: Console, workdir: Path = DEMO_DIR) -> int:
         ]
         for step in steps:
             console.print(f"$ host-stub {shlex.join(step)}")
-            code = main(["--config", str(config), *step], environ=env, out=console.out)
+            out: TextIO = console.out
+            code = main(["--config", str(config), *step], environ=env, out=out)
             console.print()
             if code != 0:
                 console.error(f"demo step {step[0]!r} exited with {code}")

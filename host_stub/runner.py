@@ -1,4 +1,17 @@
-"""Privacy requests end to end: call the plugin, persist every step, poll deletions."""
+"""Privacy requests end to end: call the plugin, persist every step, keep the report.
+
+What a hook's exception means is decided by ``host_stub.errors.classify_failure``: only an
+exception that is a ``ValueError`` with ``retryable = False`` (the plugin's own
+configuration error) is a configuration error (exit 2); any other failure fails the
+request (exit 1), and an exception without a boolean ``retryable`` is reported as a plugin
+bug or an unhandled response. Deletions are driven by ``host_stub.deletions``.
+
+Access reports: the report is redacted (every form of the API key), then written to a new
+file, 0600, never over an existing file and never through a symlink
+(``host_stub.files``). If it cannot be written, the request is failed - never left
+``running`` - and the complete (redacted) report is kept in the store's ``held_report``
+column, shown by ``host-stub status ID``: the privacy team does not lose it.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +24,14 @@ from typing import Any
 import attrs
 import pluggy
 
-from host_stub.errors import ConfigError, HostError, redact
+from host_stub.errors import ConfigError, HostError, PluginFailure, classify_failure
+from host_stub.files import write_new_private_file
 from host_stub.plugins import call_hook
-from host_stub.store import PrivacyRequest, RequestStore, write_private_file
+from host_stub.store import PrivacyRequest, RequestStore
 
 TERMINAL_STATES = frozenset({"complete", "failed"})
 Progress = Callable[[str], None]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class RequestFailed(HostError):
@@ -26,6 +41,21 @@ class RequestFailed(HostError):
         super().__init__(message)
         self.request = request
         self.retryable = retryable
+
+
+class RequestConfigError(ConfigError):
+    """The plugin refused the settings or identifiers; recorded in the store."""
+
+    def __init__(self, message: str, request: PrivacyRequest) -> None:
+        super().__init__(f"request {request.id}: {message}")
+        self.request = request
+
+
+def raise_for(failure: PluginFailure, request: PrivacyRequest) -> HostError:
+    """The exception the CLI turns into an exit code for ``failure``."""
+    if failure.kind == "configuration":
+        return RequestConfigError(failure.message, request)
+    return RequestFailed(failure.message, request, retryable=failure.retryable)
 
 
 @attrs.frozen
@@ -44,6 +74,17 @@ class PollPolicy:
             delay = min(delay * self.factor, self.maximum)
 
 
+def json_object(value: Mapping[str, Any], hook: str) -> dict[str, Any]:
+    """``value`` as a plain JSON object, or a ``HostError`` naming the hook."""
+    try:
+        loaded = json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise HostError(f"{hook} returned a result that is not JSON: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise HostError(f"{hook} returned {type(loaded).__name__}, expected a JSON object")
+    return loaded
+
+
 @attrs.define
 class Runner:
     """Drives one integration's hooks for the CLI, keeping the store current."""
@@ -54,93 +95,53 @@ class Runner:
     integration: str
     connection: Mapping[str, Any]
     progress: Progress = print
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    sleep: Sleep = asyncio.sleep
 
-    @property
-    def secrets(self) -> list[str]:
-        return [str(self.connection.get("api_key", ""))]
-
-    async def _call(self, hook: str, request: PrivacyRequest, **kwargs: Any) -> dict[str, Any]:
-        try:
-            return await call_hook(
-                self.pm, hook, integration=self.integration, connection=self.connection, **kwargs
-            )
-        except HostError as exc:
-            self.store.update(request.id, state="failed", error=redact(str(exc), self.secrets))
-            raise
-        except Exception as exc:
-            message = redact(f"{hook} failed: {exc}", self.secrets)
-            retryable = bool(getattr(exc, "retryable", False))
-            failed = self.store.update(request.id, state="failed", error=message)
-            if isinstance(exc, ValueError):
-                raise ConfigError(f"request {request.id}: {message}") from None
-            raise RequestFailed(message, failed, retryable=retryable) from None
+    async def call(self, hook: str, **kwargs: Any) -> dict[str, Any]:
+        """Call ``hook`` for this integration; the result as a plain JSON object."""
+        result = await call_hook(
+            self.pm, hook, integration=self.integration, connection=self.connection, **kwargs
+        )
+        return json_object(result, hook)
 
     async def check(self) -> dict[str, Any]:
-        return await call_hook(
-            self.pm,
-            "validate_credentials",
-            integration=self.integration,
-            connection=self.connection,
-        )
+        try:
+            return await self.call("validate_credentials")
+        except Exception as exc:
+            failure = classify_failure("validate_credentials", exc)
+            if failure.kind == "configuration":
+                raise ConfigError(failure.message) from None
+            raise HostError(failure.message) from None
 
     async def access(
         self, identifiers: Mapping[str, Sequence[str]], output: Path | None = None
     ) -> tuple[PrivacyRequest, dict[str, Any]]:
+        """Collect the report and write it (to ``output``, or into the reports folder)."""
         request = self.store.create("access", self.integration, identifiers, "running")
-        report = await self._call("handle_access", request, identifiers=identifiers)
+        try:
+            report = await self.call("handle_access", identifiers=identifiers)
+        except Exception as exc:
+            failure = classify_failure("handle_access", exc)
+            failed = self.store.update(request.id, state="failed", error=failure.message)
+            raise raise_for(failure, failed) from None
+        except BaseException:
+            self.store.update(request.id, state="failed", error="interrupted")
+            raise
+        report = self.store.redactor.json(report)
+        text = json.dumps(report, indent=2, sort_keys=True) + "\n"
         path = output or self.reports_dir / f"access-{request.id}.json"
-        write_private_file(path, json.dumps(report, indent=2, sort_keys=True) + "\n")
+        try:
+            write_new_private_file(path, text)
+        except (OSError, HostError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            message = (
+                f"could not write the report to {path}: {reason}; the complete report is "
+                f"kept in the store (`host-stub status {request.id}` shows it as held_report)"
+            )
+            failed = self.store.update(request.id, state="failed", error=message, held_report=text)
+            raise RequestFailed(message, failed, retryable=False) from None
         done = self.store.update(request.id, state="complete", report_path=str(path))
         return done, report
-
-    async def submit_deletion(self, identifiers: Mapping[str, Sequence[str]]) -> PrivacyRequest:
-        # The row exists before the plugin is called, so a crash between the DELETE and
-        # persisting the ticket leaves a "submitting" row that `resume` submits again
-        # (submission is idempotent on the plugin side).
-        request = self.store.create("deletion", self.integration, identifiers, "submitting")
-        return await self._submit(request)
-
-    async def _submit(self, request: PrivacyRequest) -> PrivacyRequest:
-        ticket = await self._call("submit_deletion", request, identifiers=request.identifiers)
-        return self.store.update(request.id, state=_ticket_state(ticket), ticket=ticket)
-
-    async def refresh_deletion(self, request: PrivacyRequest) -> PrivacyRequest:
-        if request.ticket is None:
-            return await self._submit(request)
-        ticket = await self._call("check_deletion", request, ticket=request.ticket)
-        return self.store.update(request.id, state=_ticket_state(ticket), ticket=ticket)
-
-    async def wait_for_deletion(
-        self, request: PrivacyRequest, policy: PollPolicy
-    ) -> PrivacyRequest:
-        """Poll until the deletion is complete or failed (or the policy's deadline passes)."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        intervals = policy.intervals()
-        while request.state not in TERMINAL_STATES:
-            delay = next(intervals)
-            if policy.deadline is not None and loop.time() - started + delay > policy.deadline:
-                self.progress(f"deletion {request.id}: still {request.state}; stopped waiting")
-                break
-            await self.sleep(delay)
-            request = await self.refresh_deletion(request)
-            self.progress(f"deletion {request.id}: {describe_ticket(request)}")
-        return request
-
-    def pending_deletions(self) -> list[PrivacyRequest]:
-        return [
-            r
-            for r in self.store.list(kind="deletion", states=("submitting", "pending"))
-            if r.integration == self.integration
-        ]
-
-
-def _ticket_state(ticket: Mapping[str, Any]) -> str:
-    state = ticket.get("state")
-    if state not in ("pending", "complete", "failed"):
-        raise HostError(f"plugin returned a deletion ticket with an invalid state {state!r}")
-    return str(state)
 
 
 def describe_ticket(request: PrivacyRequest) -> str:

@@ -1,12 +1,19 @@
-"""Privacy requests in SQLite: one row per request, surviving restarts, owner-only files."""
+"""Privacy requests in SQLite: one row per request, surviving restarts, owner-only files.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction, so two host processes sharing the file
+never interleave a read and a write of the same row. Everything a plugin produced (tickets,
+error text, a report kept after a failed write) is redacted before it is stored (see
+``host_stub.redaction``). ``owner`` and ``lease_until`` are the claim a process holds while
+it works on a deletion (see ``host_stub.claims``).
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
+import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,44 +21,63 @@ from typing import Any, Literal
 
 import attrs
 
-Kind = Literal["access", "deletion"]
+from host_stub.errors import HostError
+from host_stub.files import open_private_store_file
+from host_stub.redaction import Redactor
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS requests (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('access', 'deletion')),
-    integration TEXT NOT NULL,
-    identifiers TEXT NOT NULL,
-    state TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    ticket TEXT,
-    report_path TEXT,
-    error TEXT
-)
-"""
-_COLUMNS = (
-    "id, kind, integration, identifiers, state, created_at, updated_at, ticket, report_path, error"
-)
+Kind = Literal["access", "deletion"]
+Clock = Callable[[], float]  # seconds since the epoch, like time.time
+BUSY_TIMEOUT = 30.0  # seconds another process may hold the write lock before we give up
+
+_BASE_COLUMNS = {
+    "id": "TEXT PRIMARY KEY",
+    "kind": "TEXT NOT NULL CHECK (kind IN ('access', 'deletion'))",
+    "integration": "TEXT NOT NULL",
+    "identifiers": "TEXT NOT NULL",
+    "state": "TEXT NOT NULL",
+    "created_at": "TEXT NOT NULL",
+    "updated_at": "TEXT NOT NULL",
+    "ticket": "TEXT",
+    "report_path": "TEXT",
+    "error": "TEXT",
+}
+# Added after the first release: stores created before are migrated on open.
+_ADDED_COLUMNS = {
+    "owner": "TEXT",
+    "lease_until": "TEXT",
+    "next_attempt_at": "TEXT",
+    "failures": "INTEGER NOT NULL DEFAULT 0",
+    "held_report": "TEXT",
+}
+_COLUMNS = {**_BASE_COLUMNS, **_ADDED_COLUMNS}
+_ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM requests"
+
+
+def iso(timestamp: float) -> str:
+    """``timestamp`` as a fixed-width ISO-8601 UTC string: sorts as it compares."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime(_ISO)
+
+
+def parse_iso(text: str) -> float:
+    """The timestamp ``iso`` wrote as ``text``."""
+    return datetime.strptime(text, _ISO).replace(tzinfo=UTC).timestamp()
 
 
 def utc_now() -> str:
     """The current time as an ISO-8601 UTC string with a ``Z`` suffix."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso(time.time())
 
 
-def make_private_dir(path: Path) -> None:
-    """Create ``path`` (and parents) readable by the owner only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+class ClaimLost(HostError):
+    """Another process took over the request; this process must not write to it."""
 
-
-def write_private_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` with mode 0600, whatever the umask."""
-    make_private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    def __init__(self, request_id: str, holder: str | None) -> None:
+        super().__init__(
+            f"request {request_id} is now worked by {holder or 'nobody'}: this process lost "
+            "its claim (its lease ran out) and did not store its result"
+        )
+        self.holder = holder
 
 
 @attrs.frozen
@@ -68,32 +94,66 @@ class PrivacyRequest:
     ticket: dict[str, Any] | None = None
     report_path: str | None = None
     error: str | None = None
+    owner: str | None = None
+    lease_until: str | None = None
+    next_attempt_at: str | None = None
+    failures: int = 0
+    held_report: str | None = attrs.field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
 
 
 class RequestStore:
-    """The host's request table in one SQLite file, created on first use."""
+    """The host's request table in one SQLite file, created (0600) on first use."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, *, redactor: Redactor | None = None, clock: Clock = time.time
+    ) -> None:
         self.path = path
-        if not path.exists():
-            make_private_dir(path.parent)
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        os.chmod(path, 0o600)
-        with self._connect() as db:
-            db.execute(_SCHEMA)
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.clock = clock
+        open_private_store_file(path)
+        with self.transaction() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS requests ("
+                + ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
+                + ")"
+            )
+            present = {row[1] for row in db.execute("PRAGMA table_info(requests)")}
+            for name, kind in _ADDED_COLUMNS.items():
+                if name not in present:
+                    db.execute(f"ALTER TABLE requests ADD COLUMN {name} {kind}")
+
+    def now(self) -> str:
+        return iso(self.clock())
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
-            yield db
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed on success, else rolled back."""
+        with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)) as db:
+            db.execute("PRAGMA secure_delete = ON")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def create(
-        self, kind: Kind, integration: str, identifiers: Mapping[str, Sequence[str]], state: str
+        self,
+        kind: Kind,
+        integration: str,
+        identifiers: Mapping[str, Sequence[str]],
+        state: str,
+        *,
+        db: sqlite3.Connection | None = None,
+        owner: str | None = None,
+        lease_until: str | None = None,
     ) -> PrivacyRequest:
-        now = utc_now()
+        """Insert a new request (inside ``db``'s transaction when given)."""
+        now = self.now()
         request = PrivacyRequest(
             id=uuid.uuid4().hex[:12],
             kind=kind,
@@ -102,20 +162,16 @@ class RequestStore:
             state=state,
             created_at=now,
             updated_at=now,
+            owner=owner,
+            lease_until=lease_until,
         )
-        with self._connect() as db:
-            db.execute(
-                f"INSERT INTO requests ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
-                (
-                    request.id,
-                    kind,
-                    integration,
-                    json.dumps(request.identifiers),
-                    state,
-                    now,
-                    now,
-                ),
-            )
+        row = _to_row(request)
+        sql = f"INSERT INTO requests ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})"
+        if db is not None:
+            db.execute(sql, tuple(row.values()))
+        else:
+            with self.transaction() as own:
+                own.execute(sql, tuple(row.values()))
         return request
 
     def update(
@@ -126,70 +182,97 @@ class RequestStore:
         ticket: Mapping[str, Any] | None = None,
         report_path: str | None = None,
         error: str | None = None,
+        next_attempt_at: str | None = None,
+        failures: int | None = None,
+        held_report: str | None = None,
+        as_owner: str | None = None,
     ) -> PrivacyRequest:
-        """Set the state and, where given, the ticket, report path and error."""
-        current = self.get(request_id)
-        if current is None:
-            raise KeyError(request_id)
-        updated = attrs.evolve(
-            current,
-            state=state,
-            updated_at=utc_now(),
-            ticket=dict(ticket) if ticket is not None else current.ticket,
-            report_path=report_path if report_path is not None else current.report_path,
-            error=error,
-        )
-        with self._connect() as db:
-            db.execute(
-                "UPDATE requests SET state = ?, updated_at = ?, ticket = ?, report_path = ?, "
-                "error = ? WHERE id = ?",
-                (
-                    updated.state,
-                    updated.updated_at,
-                    json.dumps(updated.ticket) if updated.ticket is not None else None,
-                    updated.report_path,
-                    updated.error,
-                    request_id,
+        """Set the state, error and next attempt time (``None`` clears those two) and, where
+        given, the ticket, report path, failure count and held report.
+
+        With ``as_owner``, the update happens only while that owner holds the claim;
+        otherwise ``ClaimLost`` is raised and nothing is written.
+        """
+        with self.transaction() as db:
+            current = self.get(request_id, db=db)
+            if current is None:
+                raise KeyError(request_id)
+            if as_owner is not None and current.owner != as_owner:
+                raise ClaimLost(request_id, current.owner)
+            updated = attrs.evolve(
+                current,
+                state=state,
+                updated_at=self.now(),
+                ticket=self.redactor.json(dict(ticket)) if ticket is not None else current.ticket,
+                report_path=report_path if report_path is not None else current.report_path,
+                error=self.redactor.text(error) if error is not None else None,
+                next_attempt_at=next_attempt_at,
+                failures=failures if failures is not None else current.failures,
+                held_report=(
+                    self.redactor.text(held_report)
+                    if held_report is not None
+                    else current.held_report
                 ),
+            )
+            row = _to_row(updated)
+            del row["id"]
+            db.execute(
+                f"UPDATE requests SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
+                (*row.values(), request_id),
             )
         return updated
 
-    def get(self, request_id: str) -> PrivacyRequest | None:
-        with self._connect() as db:
-            row = db.execute(
-                f"SELECT {_COLUMNS} FROM requests WHERE id = ?", (request_id,)
-            ).fetchone()
+    def get(
+        self, request_id: str, *, db: sqlite3.Connection | None = None
+    ) -> PrivacyRequest | None:
+        """The request, or ``None`` (read inside ``db``'s transaction when given)."""
+        if db is None:
+            with self._read() as own:
+                return self.get(request_id, db=own)
+        row = db.execute(f"{_SELECT} WHERE id = ?", (request_id,)).fetchone()
         return _from_row(row) if row else None
 
-    def list(self, *, kind: Kind | None = None, states: Sequence[str] = ()) -> list[PrivacyRequest]:
-        """Requests in creation order, optionally only of one kind and some states."""
-        query = f"SELECT {_COLUMNS} FROM requests"
+    def list(
+        self,
+        *,
+        kind: Kind | None = None,
+        states: Sequence[str] = (),
+        integration: str | None = None,
+        db: sqlite3.Connection | None = None,
+    ) -> list[PrivacyRequest]:
+        """Requests in creation order, optionally only of one kind, states and integration."""
         clauses: list[str] = []
         params: list[str] = []
-        if kind is not None:
-            clauses.append("kind = ?")
-            params.append(kind)
+        for column, value in (("kind", kind), ("integration", integration)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
         if states:
             clauses.append(f"state IN ({', '.join('?' for _ in states)})")
             params.extend(states)
-        if clauses:
-            query += " WHERE " + " AND ".join(clauses)
-        with self._connect() as db:
-            rows = db.execute(query + " ORDER BY created_at, rowid", params).fetchall()
-        return [_from_row(row) for row in rows]
+        query = _SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        query += " ORDER BY created_at, rowid"
+        if db is not None:
+            return [_from_row(row) for row in db.execute(query, params).fetchall()]
+        with self._read() as own:
+            return [_from_row(row) for row in own.execute(query, params).fetchall()]
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)) as db:
+            yield db
 
 
-def _from_row(row: tuple[Any, ...]) -> PrivacyRequest:
-    rid, kind, integration, identifiers, state, created, updated, ticket, report, error = row
-    return PrivacyRequest(
-        id=rid,
-        kind=kind,
-        integration=integration,
-        identifiers=json.loads(identifiers),
-        state=state,
-        created_at=created,
-        updated_at=updated,
-        ticket=json.loads(ticket) if ticket else None,
-        report_path=report,
-        error=error,
-    )
+def _to_row(request: PrivacyRequest) -> dict[str, Any]:
+    row = attrs.asdict(request)
+    row["identifiers"] = json.dumps(request.identifiers)
+    row["ticket"] = json.dumps(request.ticket) if request.ticket is not None else None
+    return row
+
+
+def _from_row(row: Sequence[Any]) -> PrivacyRequest:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    values["identifiers"] = json.loads(values["identifiers"])
+    values["ticket"] = json.loads(values["ticket"]) if values["ticket"] else None
+    values["failures"] = int(values["failures"] or 0)
+    return PrivacyRequest(**values)

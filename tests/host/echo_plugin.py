@@ -18,6 +18,13 @@ class EchoFailure(Exception):
         self.retryable = retryable
 
 
+class EchoConfigError(EchoFailure, ValueError):
+    """The plugin's own configuration error: a ``ValueError`` that is not retryable."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
 class EchoPlugin:
     """Answers for ``name`` only; deletions complete after ``checks_to_complete`` checks."""
 

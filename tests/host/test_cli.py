@@ -12,7 +12,7 @@ import pytest
 
 from host_stub.cli import main
 from host_stub.store import RequestStore
-from tests.host.echo_plugin import EchoFailure, EchoPlugin
+from tests.host.echo_plugin import EchoConfigError, EchoFailure, EchoPlugin
 
 SECRET = "canary+key/with=odd&chars%"
 
@@ -22,7 +22,7 @@ class Run:
         self.config = tmp_path / "host-stub.toml"
         self.config.write_text(
             '[host]\nstore = "state/requests.db"\nreports_dir = "reports"\n\n'
-            '[integrations.echo]\napi_base_url = "http://127.0.0.1:1"\n'
+            '[integrations.echo]\napi_subdomain = "echo1"\n'
         )
         self.env = {"ECHO_API_KEY": SECRET}
         self.pm = pm
@@ -111,8 +111,8 @@ def test_plugin_failure_exits_1_with_one_redacted_line(run: Run, echo: EchoPlugi
     assert SECRET not in run.store_path.read_bytes().decode("utf-8", "replace")
 
 
-def test_plugin_value_error_is_a_configuration_error(run: Run, echo: EchoPlugin) -> None:
-    echo.fail_with = ValueError("api_subdomain must match [a-z0-9-]+, got 'evil.com/#'")
+def test_plugin_configuration_error_exits_2(run: Run, echo: EchoPlugin) -> None:
+    echo.fail_with = EchoConfigError("api_subdomain must match [a-z0-9-]+, got 'evil.com/#'")
     code, _, err = run("access", "--email", "a@example.com")
     assert code == 2
     assert "api_subdomain must match" in err

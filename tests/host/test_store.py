@@ -5,7 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from host_stub.store import RequestStore, write_private_file
+from host_stub.files import write_new_private_file
+from host_stub.store import RequestStore
 
 
 def test_requests_survive_a_restart(tmp_path: Path) -> None:
@@ -38,5 +39,5 @@ def test_store_and_reports_are_owner_only(tmp_path: Path) -> None:
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700
     report = tmp_path / "reports" / "r.json"
-    write_private_file(report, "{}")
+    write_new_private_file(report, "{}")
     assert stat.S_IMODE(report.stat().st_mode) == 0o600

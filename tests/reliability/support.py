@@ -217,6 +217,16 @@ class Cli:
     def reports_dir(self) -> Path:
         return self.root / "state" / "reports"
 
+    @property
+    def environ(self) -> dict[str, str]:
+        """The key and the origins: host-stub takes origin overrides only from here or the
+        command line, never from the settings file."""
+        return {
+            "CROWDTWIST_API_KEY": self.api_key,
+            "CROWDTWIST_API_BASE_URL": self.api_base_url,
+            "CROWDTWIST_POS_BASE_URL": self.pos_base_url,
+        }
+
     def write_config(self, **extra: Any) -> None:
         lines = [
             "[host]",
@@ -224,8 +234,6 @@ class Cli:
             f'reports_dir = "{self.reports_dir}"',
             "",
             "[integrations.crowdtwist]",
-            f'api_base_url = "{self.api_base_url}"',
-            f'pos_base_url = "{self.pos_base_url}"',
             f"rate_limit_per_minute = {FAST_RATE}",
             *(f"{k} = {json.dumps(v)}" for k, v in extra.items()),
         ]
@@ -241,7 +249,7 @@ class Cli:
         argv = ["--config", str(self.config), *args]
         code = main(
             argv,
-            environ={"CROWDTWIST_API_KEY": self.api_key},
+            environ=self.environ,
             out=out,
             err=err,
             plugin_manager=self.pm,
