@@ -9,13 +9,13 @@ import pytest
 from vcr.cassette import Cassette
 
 from crowdtwist_plugin.ticket import STATUS_RANK
-from host_stub.sandbox import DEMO_PEOPLE, SandboxConfig
-from tests.plugin.cassette_support import methods
-from tests.plugin.support import Host
+from host_stub.sandbox import SandboxConfig
+from tests.helpers.cassettes import methods
+from tests.helpers.host import Host
+from tests.helpers.people import ALICE, BOB, DAVE
 
 pytestmark = pytest.mark.vcr
 
-ALICE, BOB, DAVE = (DEMO_PEOPLE[n] for n in ("alice", "bob", "dave"))
 STEP = 0.25
 POLL = 0.1
 Pause = Callable[[float], Awaitable[None]]

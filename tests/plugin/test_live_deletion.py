@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from crowdtwist_plugin.ticket import STATUS_RANK
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
-from tests.plugin.support import Host, connection_for
+from host_stub.sandbox import Sandbox, SandboxConfig
+from tests.helpers.host import Host, connection_for
+from tests.helpers.people import ALICE, ANN, BOB, CAROL, DAVE
 
-ALICE, BOB, CAROL, DAVE = (DEMO_PEOPLE[n] for n in ("alice", "bob", "carol", "dave"))
 STEP = 0.1
 FAST_DELETIONS = SandboxConfig(deletion_step_seconds=STEP)
 
@@ -96,8 +96,8 @@ async def test_begins_with_neighbours_are_never_deleted(
     host: Host, sandbox: Sandbox, connection: dict[str, Any]
 ) -> None:
     ticket = await host.submit(connection, {"email": ["ann@example.com"]})
-    assert [u["crowdtwist_id"] for u in ticket["users"]] == [DEMO_PEOPLE["ann"].crowdtwist_id]
-    assert dict(sandbox.counters.deletes_by_user) == {DEMO_PEOPLE["ann"].crowdtwist_id: 1}
+    assert [u["crowdtwist_id"] for u in ticket["users"]] == [ANN.crowdtwist_id]
+    assert dict(sandbox.counters.deletes_by_user) == {ANN.crowdtwist_id: 1}
 
 
 async def test_refused_deletion_is_rejected_and_failed(
@@ -196,7 +196,7 @@ async def test_check_after_restart_with_persisted_ticket(
         refreshed = await restarted.check(connection, persisted)
         again = await restarted.check(connection, refreshed)
     finally:
-        restarted.pm.unregister(restarted.plugin)
+        restarted.close()
         host.pm.register(host.plugin, name="crowdtwist")
     assert refreshed["users"][0]["status"] in ("in_progress", "completed")
     assert_never_backwards([ticket["users"][0]["status"], refreshed["users"][0]["status"]])

@@ -12,7 +12,7 @@ import pytest
 import crowdtwist_plugin.plugin
 from crowdtwist_plugin.errors import CrowdTwistError
 from host_stub.sandbox import Sandbox
-from tests.plugin.support import FAST_RATE, Host, RetryLog, connection_for
+from tests.helpers.host import FAST_RATE, Host, RetryLog, connection_for
 
 HOOKS = ("validate_credentials", "handle_access", "submit_deletion", "check_deletion")
 HOOK_ARGS: dict[str, dict[str, Any]] = {

@@ -1,5 +1,6 @@
-"""Fixtures for the reliability suite: a live sandbox per test, fake retry waits, a record
-of every outbound request, short socket timeouts and the closing-note outcome table.
+"""Fixtures for the reliability suite: a live sandbox per test, a 20 s overall deadline,
+a record of every outbound request, short socket timeouts and the closing-note outcome
+table.
 
 Set ``RELIABILITY_TABLE=1`` to print the fault-matrix outcome counts after the run.
 """
@@ -14,13 +15,11 @@ import pytest
 
 from crowdtwist_plugin.options import ClientOptions
 from host_stub.sandbox import SandboxConfig
-from tests.reliability.support import (
-    OUTCOMES,
-    Outbound,
-)
-from tests.support import Host, test_options
+from tests.helpers.host import Host, test_options
+from tests.helpers.network import Outbound
+from tests.helpers.outcomes import OUTCOMES
 
-SHORT_READ = 0.1  # seconds: the patched socket-read timeout
+SHORT_READ = 0.1  # seconds: the socket-read timeout of ``short_timeout``
 SAFETY_DEADLINE = 20.0  # seconds: no hook call in this suite may take longer
 
 

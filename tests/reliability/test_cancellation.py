@@ -23,14 +23,14 @@ import pytest
 from crowdtwist_plugin.retry import RetryPolicy
 from host_stub.plugins import call_hook
 from host_stub.sandbox import Sandbox
-from tests.reliability.support import ALICE, CAROL, Host, connection_for, nothing_left_behind
-from tests.support import RetryLog
+from tests.helpers.host import Host, RetryLog, connection_for
+from tests.helpers.leftovers import nothing_left_behind
+from tests.helpers.people import ALICE_IDS, CAROL_IDS
 
 pytestmark = [
     pytest.mark.filterwarnings("error:coroutine .* was never awaited:RuntimeWarning"),
     pytest.mark.filterwarnings("error::ResourceWarning"),
 ]
-ALICE_IDS = {"email": [ALICE.email]}
 
 
 def _hook_call(host: Host, hook: str, connection: dict[str, Any], given: Any) -> Awaitable[Any]:
@@ -62,7 +62,7 @@ async def test_wait_for_cancels_cleanly(
     endpoint: str,
 ) -> None:
     """``asyncio.wait_for`` gives up while a request is in flight (or before the call ran)."""
-    given: Any = ALICE_IDS if hook == "handle_access" else {"email": [CAROL.email]}
+    given: Any = ALICE_IDS if hook == "handle_access" else CAROL_IDS
     if hook == "check_deletion":
         given = await host.submit(connection, given)
         sessions.clear()
@@ -78,7 +78,7 @@ async def test_cancelled_before_it_starts(
 ) -> None:
     """A host that cancels the task (or drops it) before its first step leaves no coroutine
     that was never awaited behind (the hook's coroutine creates its work only when run)."""
-    given: Any = {"email": [CAROL.email]}
+    given: Any = CAROL_IDS
     if hook == "check_deletion":
         given = await host.submit(connection, given)
     before = len(sandbox.log)

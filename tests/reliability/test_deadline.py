@@ -18,17 +18,10 @@ import pytest
 from crowdtwist_plugin.errors import TransientError
 from crowdtwist_plugin.retry import RetryPolicy
 from host_stub.sandbox import Sandbox
-from tests.reliability.support import (
-    ALICE,
-    CAROL,
-    OUTCOMES,
-    Host,
-    classify,
-    connection_for,
-    nothing_left_behind,
-)
-
-ALICE_IDS = {"email": [ALICE.email]}
+from tests.helpers.host import Host, connection_for
+from tests.helpers.leftovers import nothing_left_behind
+from tests.helpers.outcomes import OUTCOMES, classify
+from tests.helpers.people import ALICE_IDS, CAROL_IDS
 
 
 @pytest.fixture
@@ -82,14 +75,10 @@ async def test_deletion_hooks_honour_the_deadline(
     hook: str,
     endpoint: str,
 ) -> None:
-    ticket = (
-        await host.submit(connection, {"email": [CAROL.email]})
-        if hook == "check_deletion"
-        else None
-    )
+    ticket = await host.submit(connection, CAROL_IDS) if hook == "check_deletion" else None
     sessions.clear()
     sandbox.add_fault("latency", endpoint=endpoint, seconds=0.9, times=None)
-    given = {"ticket": ticket} if ticket else {"identifiers": {"email": [CAROL.email]}}
+    given = {"ticket": ticket} if ticket else {"identifiers": CAROL_IDS}
     async with nothing_left_behind(sessions):
         exc, elapsed = await _timed(host.call(hook, connection=connection, **given))
     OUTCOMES["overall deadline (latency)", classify(exc)] += 1

@@ -43,25 +43,15 @@ from crowdtwist_plugin.errors import (
     TransientError,
 )
 from host_stub.sandbox import Sandbox, run_sandbox
-from tests.reliability.support import (
-    ALICE,
-    CAROL,
-    OUTCOMES,
-    Exchange,
-    Host,
-    Outbound,
-    RetryLog,
-    assert_no_duplicates,
-    classify,
-    connection_for,
-    run_proxy,
-    without_time,
-)
-from tests.support import ALICE_COUNTS, TEST_RETRY
+from tests.helpers.host import TEST_RETRY, Host, RetryLog, connection_for
+from tests.helpers.network import Outbound
+from tests.helpers.outcomes import OUTCOMES, classify
+from tests.helpers.people import ALICE, ALICE_COUNTS, ALICE_IDS, CAROL, CAROL_IDS
+from tests.helpers.proxy import Exchange, run_proxy
+from tests.helpers.records import assert_no_duplicates
+from tests.helpers.tickets import without_time
 
 BOUND = 5.0  # seconds any single faulted hook call may take
-ALICE_IDS = {"email": [ALICE.email]}
-CAROL_IDS = {"email": [CAROL.email]}
 TEMPLATES = {
     "profile": ("GET /v2/users/{user_id}",),
     "member_search": ("POST /v2/members",),
@@ -89,7 +79,7 @@ def _status(code: int, times: int | None, **extra: Any) -> dict[str, Any]:
     return {"status": code, "times": times, **extra}
 
 
-TIMEOUT = {"seconds": 0.3}  # longer than the patched 0.1 s socket-read timeout
+TIMEOUT = {"seconds": 0.3}  # longer than the short 0.1 s socket-read timeout
 TRANSIENT = [
     Fault("timeout x1", "latency", {**TIMEOUT, "times": 1}, "exact"),
     Fault("latency below timeout", "latency", {"seconds": 0.02, "times": None}, "exact"),
@@ -513,12 +503,7 @@ async def test_page_count_changes_between_pages(
     assert result.retryable
     assert str(result).startswith(TEMPLATES[endpoint])
     assert elapsed < BOUND
-    assert outbound.origins() <= {
-        api.url,
-        pos.url,
-        sandbox.api_base_url,
-        sandbox.pos_base_url,
-    }
+    assert outbound.origins() <= {api.url, pos.url, sandbox.api_base_url, sandbox.pos_base_url}
     assert retries.delays == []  # not retried inside the call: the host retries later
 
 

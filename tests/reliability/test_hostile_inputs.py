@@ -24,14 +24,10 @@ from crowdtwist_plugin.errors import ConfigurationError, CrowdTwistError
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.settings import ConnectionSettings, parse_identifiers
 from host_stub.sandbox import Sandbox
-from tests.reliability.support import (
-    ALICE,
-    CAROL,
-    Host,
-    Outbound,
-    connection_for,
-    key_forms,
-)
+from tests.helpers.host import Host, connection_for
+from tests.helpers.network import Outbound
+from tests.helpers.people import ALICE, CAROL, CAROL_IDS
+from tests.helpers.secrets import key_forms
 
 KEY = "hostile-inputs-key-4f1c"
 BASE = {"api_key": KEY, "api_subdomain": "api123", "pos_subdomain": "pos123"}
@@ -496,7 +492,7 @@ async def test_a_tampered_ticket_never_deletes(
 async def test_another_integrations_ticket_is_refused_live(
     host: Host, sandbox: Sandbox, connection: dict[str, Any], outbound: Outbound
 ) -> None:
-    ticket = await host.submit(connection, {"email": [CAROL.email]})
+    ticket = await host.submit(connection, CAROL_IDS)
     sent = len(outbound.sent)
     with pytest.raises(CrowdTwistError) as caught:
         await host.check(connection, {**ticket, "integration": "braze"})
