@@ -49,7 +49,7 @@ from tests.helpers.outcomes import OUTCOMES, classify
 from tests.helpers.people import ALICE, ALICE_COUNTS, ALICE_IDS, CAROL, CAROL_IDS
 from tests.helpers.proxy import Exchange, run_proxy
 from tests.helpers.records import assert_no_duplicates
-from tests.helpers.tickets import without_time
+from tests.helpers.tickets import ticket_for, without_time
 
 BOUND = 5.0  # seconds any single faulted hook call may take
 TEMPLATES = {
@@ -227,20 +227,7 @@ async def _baseline(
         refreshed = await host.check(connection, ticket)
         assert refreshed["users"][0]["status"] == "in_progress"
         return refreshed, ticket
-    expected = {
-        "integration": "crowdtwist",
-        "state": "pending",
-        "users": [
-            {
-                "crowdtwist_id": CAROL.crowdtwist_id,
-                "matched": [f"email:{CAROL.email}"],
-                "status": "queued",
-                "detail": "Queued",
-            }
-        ],
-        "not_found": [],
-    }
-    return expected, CAROL_IDS
+    return without_time(ticket_for(CAROL)), CAROL_IDS
 
 
 async def _call(hook: str, host: Host, connection: dict[str, Any], given: Any) -> Any:

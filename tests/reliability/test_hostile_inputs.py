@@ -28,6 +28,7 @@ from tests.helpers.host import Host, connection_for
 from tests.helpers.network import Outbound
 from tests.helpers.people import ALICE, CAROL, CAROL_IDS
 from tests.helpers.secrets import key_forms
+from tests.helpers.tickets import deletion_user, ticket_for
 
 KEY = "hostile-inputs-key-4f1c"
 BASE = {"api_key": KEY, "api_subdomain": "api123", "pos_subdomain": "pos123"}
@@ -356,7 +357,7 @@ async def test_bad_connections_are_refused_before_any_request(
 ) -> None:
     connection = _connection(change)
     kwargs: dict[str, Any] = (
-        {"ticket": _ticket()}
+        {"ticket": ticket_for(CAROL)}
         if hook == "check_deletion"
         else {"identifiers": {"email": [ALICE.email]}}
     )
@@ -385,7 +386,7 @@ async def test_unusable_keys_are_refused_without_being_echoed(
     host: Host, outbound: Outbound, key: str, hook: str
 ) -> None:
     kwargs: dict[str, Any] = (
-        {"ticket": _ticket()}
+        {"ticket": ticket_for(CAROL)}
         if hook == "check_deletion"
         else {"identifiers": {"email": [ALICE.email]}}
     )
@@ -404,27 +405,8 @@ async def test_unusable_keys_are_refused_without_being_echoed(
 # --- tickets ----------------------------------------------------------------------------------
 
 
-def _ticket(**change: Any) -> dict[str, Any]:
-    ticket: dict[str, Any] = {
-        "integration": "crowdtwist",
-        "state": "pending",
-        "submitted_at": "2026-11-27T10:00:00Z",
-        "users": [
-            {
-                "crowdtwist_id": CAROL.crowdtwist_id,
-                "matched": [f"email:{CAROL.email}"],
-                "status": "queued",
-                "detail": "Queued",
-            }
-        ],
-        "not_found": [],
-    }
-    ticket.update(change)
-    return ticket
-
-
-def _user(**change: Any) -> list[dict[str, Any]]:
-    return [{**_ticket()["users"][0], **change}]
+def without(key: str, ticket: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in ticket.items() if k != key}
 
 
 BAD_TICKETS: list[tuple[str, Any, str]] = [
@@ -434,32 +416,48 @@ BAD_TICKETS: list[tuple[str, Any, str]] = [
     ("empty", {}, "ticket must have exactly the keys"),
     (
         "another integration's",
-        _ticket(integration="braze"),
+        ticket_for(CAROL, integration="braze"),
         "ticket belongs to integration 'braze'",
     ),
-    ("extra key", {**_ticket(), "signature": "x"}, "ticket must have exactly the keys"),
-    ("missing key", {k: v for k, v in _ticket().items() if k != "users"}, "exactly the keys"),
-    ("unknown state", _ticket(state="done"), "ticket.state must be"),
-    ("bad timestamp", _ticket(submitted_at="yesterday"), "ticket.submitted_at must be"),
-    ("timestamp as number", _ticket(submitted_at=1796000000), "ticket.submitted_at must be"),
-    ("users not a list", _ticket(users={"a": 1}), "ticket.users and ticket.not_found must be"),
-    ("not_found not a list", _ticket(not_found="x"), "must be lists"),
-    ("not_found numbers", _ticket(not_found=[1]), "ticket.not_found must hold"),
+    ("extra key", ticket_for(CAROL, signature="x"), "ticket must have exactly the keys"),
+    ("missing key", without("users", ticket_for(CAROL)), "exactly the keys"),
+    ("unknown state", ticket_for(CAROL, state="done"), "ticket.state must be"),
+    ("bad timestamp", ticket_for(CAROL, submitted_at="yesterday"), "ticket.submitted_at must be"),
+    (
+        "timestamp as number",
+        ticket_for(CAROL, submitted_at=1796000000),
+        "ticket.submitted_at must be",
+    ),
+    ("users not a list", ticket_for(users={"a": 1}), "ticket.users and ticket.not_found must be"),
+    ("not_found not a list", ticket_for(CAROL, not_found="x"), "must be lists"),
+    ("not_found numbers", ticket_for(CAROL, not_found=[1]), "ticket.not_found must hold"),
     (
         "id as text",
-        _ticket(users=_user(crowdtwist_id=str(CAROL.crowdtwist_id))),
+        ticket_for(deletion_user(CAROL, crowdtwist_id=str(CAROL.crowdtwist_id))),
         "ticket.users[0].crowdtwist_id",
     ),
-    ("negative id", _ticket(users=_user(crowdtwist_id=-1)), "must be a positive integer"),
-    ("zero id", _ticket(users=_user(crowdtwist_id=0)), "must be a positive integer"),
-    ("bool id", _ticket(users=_user(crowdtwist_id=True)), "must be a positive integer"),
-    ("float id", _ticket(users=_user(crowdtwist_id=1.5)), "must be a positive integer"),
-    ("unknown status", _ticket(users=_user(status="deleted")), "ticket.users[0].status must be"),
-    ("extra user key", _ticket(users=[{**_user()[0], "x": 1}]), "ticket.users[0] must have"),
-    ("matched as text", _ticket(users=_user(matched="email:x")), "ticket.users[0].matched"),
-    ("detail as number", _ticket(users=_user(detail=5)), "ticket.users[0].detail"),
-    ("duplicated id", _ticket(users=_user() + _user()), "lists a CrowdTwist id twice"),
-    ("user not a mapping", _ticket(users=["371502284"]), "ticket.users[0] must have"),
+    (
+        "negative id",
+        ticket_for(deletion_user(CAROL, crowdtwist_id=-1)),
+        "must be a positive integer",
+    ),
+    ("zero id", ticket_for(deletion_user(CAROL, crowdtwist_id=0)), "must be a positive integer"),
+    ("bool id", ticket_for(deletion_user(CAROL, crowdtwist_id=True)), "must be a positive integer"),
+    ("float id", ticket_for(deletion_user(CAROL, crowdtwist_id=1.5)), "must be a positive integer"),
+    (
+        "unknown status",
+        ticket_for(deletion_user(CAROL, status="deleted")),
+        "ticket.users[0].status must be",
+    ),
+    ("extra user key", ticket_for(deletion_user(CAROL, x=1)), "ticket.users[0] must have"),
+    (
+        "matched as text",
+        ticket_for(deletion_user(CAROL, matched="email:x")),
+        "ticket.users[0].matched",
+    ),
+    ("detail as number", ticket_for(deletion_user(CAROL, detail=5)), "ticket.users[0].detail"),
+    ("duplicated id", ticket_for(CAROL, CAROL), "lists a CrowdTwist id twice"),
+    ("user not a mapping", ticket_for(users=["371502284"]), "ticket.users[0] must have"),
 ]
 
 
@@ -480,7 +478,7 @@ async def test_a_tampered_ticket_never_deletes(
 ) -> None:
     """Tickets are not signed: a well-formed ticket naming someone else is accepted, but
     check_deletion only reads statuses; it never sends a DELETE."""
-    tampered = _ticket(users=_user(crowdtwist_id=ALICE.crowdtwist_id))
+    tampered = ticket_for(deletion_user(CAROL, crowdtwist_id=ALICE.crowdtwist_id))
     refreshed = await host.check(connection, tampered)
     assert refreshed["state"] == "pending"
     assert refreshed["users"][0]["crowdtwist_id"] == ALICE.crowdtwist_id
