@@ -3,7 +3,7 @@
 ``host``: the pluggy host and the plugin's options in tests; ``people``: the demo members
 and alice's counts; ``tickets``: deletion tickets; ``records``: duplicate checks;
 ``secrets``: keys and leak scanners; ``cassettes``: recording and reading cassettes;
-``network``: every request aiohttp sent; ``proxy``: a programmable proxy in front
+``network``: every connection the process opens; ``proxy``: a programmable proxy in front
 of the sandbox; ``cli``: the host CLI in miniature; ``leftovers``: what a cancelled call
 must not leave behind; and ``outcomes``: the reliability suite's closing table.
 """

@@ -1,6 +1,6 @@
 """Fixtures for the reliability suite: a live sandbox per test, a 20 s overall deadline,
-a record of every outbound request, short socket timeouts and the closing-note outcome
-table.
+every connection the process opens, every aiohttp session the plugin opens,
+short socket timeouts and the closing-note outcome table.
 
 Set ``RELIABILITY_TABLE=1`` to print the fault-matrix outcome counts after the run.
 """
@@ -8,6 +8,7 @@ Set ``RELIABILITY_TABLE=1`` to print the fault-matrix outcome counts after the r
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -16,7 +17,7 @@ import pytest
 from crowdtwist_plugin.options import ClientOptions
 from host_stub.sandbox import SandboxConfig
 from tests.helpers.host import Host, test_options
-from tests.helpers.network import Outbound
+from tests.helpers.network import NetworkLog, network_log
 from tests.helpers.outcomes import OUTCOMES
 
 SHORT_READ = 0.1  # seconds: the socket-read timeout of ``short_timeout``
@@ -37,19 +38,10 @@ def short_timeout(host: Host) -> float:
 
 
 @pytest.fixture
-def outbound(monkeypatch: pytest.MonkeyPatch) -> Outbound:
-    """Record the URL of every request any aiohttp session sends during the test."""
-    record = Outbound()
-    original = aiohttp.ClientSession._request
-
-    async def _request(self: aiohttp.ClientSession, method: str, url: Any, **kw: Any) -> Any:
-        from yarl import URL
-
-        record.sent.append((method, URL(url)))
-        return await original(self, method, url, **kw)
-
-    monkeypatch.setattr(aiohttp.ClientSession, "_request", _request)
-    return record
+def network() -> Iterator[NetworkLog]:
+    """Every connection opened and every name looked up in the process during the test."""
+    with network_log() as log:
+        yield log
 
 
 @pytest.fixture
@@ -58,6 +50,7 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> list[aiohttp.ClientSession]:
     created: list[aiohttp.ClientSession] = []
     original = aiohttp.ClientSession.__init__
 
+    # aiohttp has no hook for a session's creation and the plugin takes no session: wrap it.
     def __init__(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
         created.append(self)
         original(self, *args, **kwargs)

@@ -11,8 +11,9 @@ baseline), then with the fault armed. The outcome must be one of:
 * ``final``: a ``CrowdTwistError`` with ``retryable=False`` (403, malformed or unexpected
   answers), per the table in CONTRACT.md;
 
-within a bounded time, and no request ever leaves the configured origins (``next_page``
-links to another host are never followed).
+within a bounded time, and no connection is ever opened to
+anything but the configured origins (``next_page`` links to another host are never
+followed; the process's own audit events show every connection and name lookup).
 
 Endpoints cover both hosts: profile, member_search, receipts, redemption_history (main),
 purchases (POS) for ``handle_access``; deletion_status for ``check_deletion``;
@@ -30,10 +31,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import attrs
 import pytest
 from aiohttp import web
 from multidict import CIMultiDict
+from yarl import URL
 
 from crowdtwist_plugin.errors import (
     AuthenticationError,
@@ -44,7 +47,7 @@ from crowdtwist_plugin.errors import (
 )
 from host_stub.sandbox import Sandbox, run_sandbox
 from tests.helpers.host import TEST_RETRY, Host, RetryLog, connection_for
-from tests.helpers.network import Outbound
+from tests.helpers.network import NetworkLog
 from tests.helpers.outcomes import OUTCOMES, classify
 from tests.helpers.people import ALICE, ALICE_COUNTS, ALICE_IDS, CAROL, CAROL_IDS
 from tests.helpers.proxy import Exchange, run_proxy
@@ -280,9 +283,10 @@ def _assert_outcome(result: Any, baseline: Any, fault: Fault, endpoint: str) -> 
     assert str(result).startswith(TEMPLATES[endpoint]), f"message must name the endpoint: {result}"
 
 
-def _assert_only_sandbox(outbound: Outbound, sandbox: Sandbox) -> None:
-    assert outbound.sent, "no request recorded"
-    assert outbound.origins() <= {sandbox.api_base_url, sandbox.pos_base_url}, outbound.origins()
+def _assert_only_sandbox(network: NetworkLog, sandbox: Sandbox) -> None:
+    assert sandbox.log, "no request reached the sandbox"
+    assert network.origins() <= {sandbox.api_base_url, sandbox.pos_base_url}, network.origins()
+    assert network.lookups == [], network.lookups  # no host name, so no other host
 
 
 @pytest.mark.parametrize(("hook", "endpoint", "fault"), _matrix())
@@ -293,7 +297,7 @@ async def test_fault_matrix(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    outbound: Outbound,
+    network: NetworkLog,
     request: pytest.FixtureRequest,
 ) -> None:
     baseline, given = await _baseline(hook, host, connection, needed=fault.expect == "exact")
@@ -311,7 +315,7 @@ async def test_fault_matrix(
     OUTCOMES[fault.label, classify(result)] += 1
     _assert_outcome(result, baseline, fault, endpoint)
     assert elapsed < BOUND
-    _assert_only_sandbox(outbound, sandbox)
+    _assert_only_sandbox(network, sandbox)
     assert all(not r.raw_path.startswith("http") for r in sandbox.log)
     if hook == "check":
         assert dict(sandbox.counters.deletes_by_user) == deletes_before  # never a DELETE
@@ -376,7 +380,7 @@ async def test_429_retry_after_values(
     connection: dict[str, Any],
     retries: RetryLog,
     recorded_pauses: list[float],
-    outbound: Outbound,
+    network: NetworkLog,
 ) -> None:
     """429 then success: the exact report, a wait within the clamp."""
     host.configure(retry=attrs.evolve(host.options.retry, max_retry_after=CLAMP))
@@ -393,7 +397,7 @@ async def test_429_retry_after_values(
     assert 0.0 <= delay <= CLAMP
     (pause,) = recorded_pauses
     assert 0.0 <= pause <= CLAMP
-    _assert_only_sandbox(outbound, sandbox)
+    _assert_only_sandbox(network, sandbox)
 
 
 @pytest.mark.parametrize("endpoint", ["profile", "purchases"], ids=["main", "pos"])
@@ -458,7 +462,7 @@ async def test_page_count_changes_between_pages(
     host: Host,
     sandbox: Sandbox,
     retries: RetryLog,
-    outbound: Outbound,
+    network: NetworkLog,
 ) -> None:
     """Pages after the first describe a different collection: never a partial report."""
     async with run_proxy(sandbox.api_base_url) as api, run_proxy(sandbox.pos_base_url) as pos:
@@ -490,7 +494,8 @@ async def test_page_count_changes_between_pages(
     assert result.retryable
     assert str(result).startswith(TEMPLATES[endpoint])
     assert elapsed < BOUND
-    assert outbound.origins() <= {api.url, pos.url, sandbox.api_base_url, sandbox.pos_base_url}
+    assert network.origins() <= {api.url, pos.url, sandbox.api_base_url, sandbox.pos_base_url}
+    assert network.lookups == []
     assert retries.delays == []  # not retried inside the call: the host retries later
 
 
@@ -542,6 +547,21 @@ async def test_the_proxy_is_transparent(host: Host, sandbox: Sandbox) -> None:
         connection = {**connection_for(sandbox), "api_base_url": api.url, "pos_base_url": pos.url}
         assert await host.access(_separate_budget(connection), ALICE_IDS) == direct
     assert api.count > 10 and pos.count >= 3
+
+
+async def test_the_network_log_sees_every_connection_and_lookup(
+    sandbox: Sandbox, network: NetworkLog
+) -> None:
+    """What the origin checks above rely on: whoever sends a request, one to an address is
+    seen as a connection to it and one to a host name as a lookup of that name."""
+    port = URL(sandbox.api_base_url).port
+    async with aiohttp.ClientSession() as session:
+        for origin in (sandbox.api_base_url, f"http://localhost:{port}"):
+            async with session.get(f"{origin}/v2/activities") as reply:
+                assert reply.status == 403  # no key: but it got there
+    assert network.connects.count(("127.0.0.1", port)) >= 2
+    assert "localhost" in network.lookups
+    assert network.origins() <= {sandbox.api_base_url}
 
 
 async def test_baseline_is_the_same_on_every_sandbox(host: Host) -> None:

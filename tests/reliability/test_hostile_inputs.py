@@ -25,7 +25,7 @@ from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.settings import ConnectionSettings, parse_identifiers
 from host_stub.sandbox import Sandbox
 from tests.helpers.host import Host, connection_for
-from tests.helpers.network import Outbound
+from tests.helpers.network import NetworkLog
 from tests.helpers.people import ALICE, CAROL, CAROL_IDS
 from tests.helpers.secrets import key_forms
 from tests.helpers.tickets import deletion_user, ticket_for
@@ -90,24 +90,24 @@ HOOKS_WITH_IDENTIFIERS = ("handle_access", "submit_deletion")
     ("identifiers", "fragment"), [pytest.param(i, f, id=n) for n, i, f in BAD_IDENTIFIERS]
 )
 async def test_bad_identifiers_are_refused_before_any_request(
-    host: Host, outbound: Outbound, hook: str, identifiers: Any, fragment: str
+    host: Host, network: NetworkLog, hook: str, identifiers: Any, fragment: str
 ) -> None:
     with pytest.raises(ConfigurationError) as caught:
         await host.call(hook, connection=BASE, identifiers=identifiers)
     _assert_config_error(caught.value, fragment)
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 @pytest.mark.parametrize("hook", HOOKS_WITH_IDENTIFIERS)
 @pytest.mark.parametrize(("value", "fragment"), BAD_NUMERIC_IDS)
 async def test_user_id_type_id_takes_ascii_digits_only(
-    host: Host, outbound: Outbound, hook: str, value: str, fragment: str
+    host: Host, network: NetworkLog, hook: str, value: str, fragment: str
 ) -> None:
     connection = {**BASE, "user_id_type": "id"}
     with pytest.raises(ConfigurationError) as caught:
         await host.call(hook, connection=connection, identifiers={"user_id": [value]})
     _assert_config_error(caught.value, fragment)
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 # Accepted as identifiers (a third_party_id may be any text), harmless on the wire.
@@ -150,7 +150,7 @@ async def test_odd_identifiers_stay_one_path_segment_and_find_nobody(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    outbound: Outbound,
+    network: NetworkLog,
     category: str,
     value: str,
 ) -> None:
@@ -165,7 +165,8 @@ async def test_odd_identifiers_stay_one_path_segment_and_find_nobody(
     assert unquote(segments[3]) == value
     assert "?" not in raw and "#" not in raw
     assert {r.endpoint for r in sandbox.log} == {"profile", "member_search"}
-    assert outbound.origins() == {sandbox.api_base_url}
+    assert {r.origin for r in sandbox.log} == {"api"}
+    assert network.origins() == {sandbox.api_base_url} and network.lookups == []
 
 
 @pytest.mark.parametrize("value", [".", ".."])
@@ -351,7 +352,7 @@ def _connection(change: dict[str, Any]) -> dict[str, Any]:
     ("change", "fragment"), [pytest.param(c, f, id=n) for n, c, f in BAD_CONNECTIONS]
 )
 async def test_bad_connections_are_refused_before_any_request(
-    host: Host, outbound: Outbound, hook: str, change: dict[str, Any], fragment: str
+    host: Host, network: NetworkLog, hook: str, change: dict[str, Any], fragment: str
 ) -> None:
     connection = _connection(change)
     kwargs: dict[str, Any] = (
@@ -362,26 +363,26 @@ async def test_bad_connections_are_refused_before_any_request(
     with pytest.raises(ConfigurationError) as caught:
         await host.call(hook, connection=connection, **kwargs)
     _assert_config_error(caught.value, fragment)
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 @pytest.mark.parametrize(
     ("change", "fragment"), [pytest.param(c, f, id=n) for n, c, f in BAD_CONNECTIONS]
 )
 async def test_validate_credentials_reports_bad_connections(
-    host: Host, outbound: Outbound, change: dict[str, Any], fragment: str
+    host: Host, network: NetworkLog, change: dict[str, Any], fragment: str
 ) -> None:
     result = await host.validate(_connection(change))
     assert result["ok"] is False
     (check,) = result["checks"]
     assert check["name"] == "connection" and fragment in check["detail"]
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)
 @pytest.mark.parametrize("hook", ["handle_access", "submit_deletion", "check_deletion"])
 async def test_unusable_keys_are_refused_without_being_echoed(
-    host: Host, outbound: Outbound, key: str, hook: str
+    host: Host, network: NetworkLog, key: str, hook: str
 ) -> None:
     kwargs: dict[str, Any] = (
         {"ticket": ticket_for(CAROL)}
@@ -397,7 +398,7 @@ async def test_unusable_keys_are_refused_without_being_echoed(
     result = await host.validate({**BASE, "api_key": key})
     assert result["ok"] is False
     assert not [f for f in key_forms(key) if f in repr(result)]
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 # --- tickets ----------------------------------------------------------------------------------
@@ -463,12 +464,12 @@ BAD_TICKETS: list[tuple[str, Any, str]] = [
     ("ticket", "fragment"), [pytest.param(t, f, id=n) for n, t, f in BAD_TICKETS]
 )
 async def test_bad_tickets_are_refused_before_any_request(
-    host: Host, outbound: Outbound, ticket: Any, fragment: str
+    host: Host, network: NetworkLog, ticket: Any, fragment: str
 ) -> None:
     with pytest.raises(ConfigurationError) as caught:
         await host.check(BASE, ticket)
     _assert_config_error(caught.value, fragment)
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 async def test_a_tampered_ticket_never_deletes(
@@ -486,14 +487,14 @@ async def test_a_tampered_ticket_never_deletes(
 
 
 async def test_another_integrations_ticket_is_refused_live(
-    host: Host, sandbox: Sandbox, connection: dict[str, Any], outbound: Outbound
+    host: Host, sandbox: Sandbox, connection: dict[str, Any], network: NetworkLog
 ) -> None:
     ticket = await host.submit(connection, CAROL_IDS)
-    sent = len(outbound.sent)
+    served, connects = len(sandbox.log), len(network.connects)
     with pytest.raises(CrowdTwistError) as caught:
         await host.check(connection, {**ticket, "integration": "braze"})
     assert isinstance(caught.value, ValueError) and not caught.value.retryable
-    assert len(outbound.sent) == sent
+    assert len(sandbox.log) == served and len(network.connects) == connects
     assert connection_for(sandbox)["api_key"] not in str(caught.value)
 
 
