@@ -22,6 +22,7 @@ from host_stub.plugins import call_hook, make_plugin_manager
 from host_stub.sandbox import Sandbox
 
 FAST_RATE = 600_000  # requests per minute: the throttle never holds anything back
+SHORT_READ = 0.1  # seconds: a socket-read timeout that a latency fault of 0.3 s outlasts
 # Retry waits are backoff's real sleeps: the tests' policy keeps them to milliseconds.
 TEST_RETRY = RetryPolicy(base=0.001, max_backoff=0.03, max_retry_after=0.2)
 

@@ -1,5 +1,5 @@
-"""Fixtures for the reliability suite: a live sandbox per test, a 20 s overall deadline,
-every connection the process opens, every aiohttp session the plugin opens,
+"""Fixtures for the reliability suite: a live sandbox per test, a hang guard as the overall
+deadline, every connection the process opens, every aiohttp session the plugin opens,
 short socket timeouts and the closing-note outcome table.
 
 Set ``RELIABILITY_TABLE=1`` to print the fault-matrix outcome counts after the run.
@@ -16,19 +16,17 @@ import pytest
 
 from crowdtwist_plugin.options import ClientOptions
 from host_stub.sandbox import SandboxConfig
-from tests.helpers.host import Host, test_options
+from tests.helpers.host import SHORT_READ, Host, test_options
 from tests.helpers.network import NetworkLog, network_log
 from tests.helpers.outcomes import OUTCOMES
-
-SHORT_READ = 0.1  # seconds: the socket-read timeout of ``short_timeout``
-SAFETY_DEADLINE = 20.0  # seconds: no hook call in this suite may take longer
+from tests.helpers.waiting import HANG_GUARD
 
 
 @pytest.fixture
 def client_options() -> ClientOptions:
-    """A hang becomes a (retryable) failure after 20 s instead of blocking the suite;
-    tests that care about time set tighter bounds themselves."""
-    return test_options(deadline=SAFETY_DEADLINE)
+    """A hang becomes a (retryable) failure after the hang guard instead of blocking the
+    suite; tests that care about time set tighter bounds themselves."""
+    return test_options(deadline=HANG_GUARD)
 
 
 @pytest.fixture

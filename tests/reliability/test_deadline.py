@@ -1,15 +1,15 @@
 """The overall deadline per hook call (``ClientOptions.deadline``).
 
 Whatever holds a call up (a server that does not answer, retries that go on, a throttle
-that holds requests back), the hook raises a retryable error soon after its deadline,
-returns nothing partial, and leaves no session or task behind.
+that holds requests back), the hook raises a retryable error once its deadline has passed
+(never before it; how long after depends on the machine's load), returns nothing partial,
+and leaves no session or task behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import time
 from typing import Any
 
 import aiohttp
@@ -31,12 +31,14 @@ def deadline(host: Host) -> float:
 
 
 async def _timed(call: Any) -> tuple[BaseException | None, float]:
-    started = time.monotonic()
+    """The call's error and how long it took on the event loop's clock (the deadline's)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     try:
         await call
     except Exception as exc:
-        return exc, time.monotonic() - started
-    return None, time.monotonic() - started
+        return exc, loop.time() - started
+    return None, loop.time() - started
 
 
 def _assert_deadline_error(exc: BaseException | None, elapsed: float, hook: str) -> None:

@@ -9,7 +9,6 @@ store) finishes every pending or half-submitted deletion.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,17 @@ from tests.helpers.cli import Cli
 from tests.helpers.host import Host, connection_for
 from tests.helpers.people import ANN, BOB, CAROL, CAROL_IDS, ERIN
 from tests.helpers.proxy import Exchange, drop, run_proxy
+from tests.helpers.waiting import wait_until
 
 POLL = ["--poll-interval", "0.05", "--max-poll-interval", "0.1", "--max-wait", "10"]
 
 
-async def _deletes_settle(sandbox: Sandbox, expected_at_least: int, within: float = 2.0) -> None:
+async def _deletes_settle(sandbox: Sandbox, expected_at_least: int) -> None:
     """Wait until the sandbox has counted the DELETEs a delayed handler still owes."""
-    deadline = time.monotonic() + within
-    while sum(sandbox.counters.deletes_by_user.values()) < expected_at_least:
-        assert time.monotonic() < deadline, "the DELETE never reached the sandbox"
-        await asyncio.sleep(0.01)
+    await wait_until(
+        lambda: sum(sandbox.counters.deletes_by_user.values()) >= expected_at_least,
+        "the delayed DELETE reaching the sandbox",
+    )
 
 
 @pytest.mark.parametrize("resubmissions", [1, 2, 3])
@@ -61,7 +61,8 @@ async def test_submit_again_after_the_deletion_completed(
 ) -> None:
     """Resubmitting once the person is gone is complete at once and sends no DELETE."""
     await host.submit(connection, CAROL_IDS)
-    await asyncio.sleep(0.15)
+    deletions = sandbox.state.store.deletions
+    await wait_until(lambda: deletions.is_completed(CAROL.crowdtwist_id), "the deletion completing")
     again = await host.submit(connection, CAROL_IDS)
     assert again["state"] == "complete"
     assert again["users"] == [] and again["not_found"] == [f"email:{CAROL.email}"]
@@ -75,9 +76,8 @@ async def test_cancelled_mid_delete_then_submit_again(
     submission (once the server has acted) finds the deletion and does not repeat it."""
     sandbox.add_fault("latency", endpoint="delete_user", seconds=0.2, times=1)
     task = asyncio.ensure_future(host.submit(connection, CAROL_IDS))
-    while not any(r.endpoint == "deletion_status" for r in sandbox.log):  # noqa: ASYNC110
-        await asyncio.sleep(0.005)
-    await asyncio.sleep(0.05)
+    # The sandbox takes the fault when the DELETE arrives, and holds the DELETE there.
+    await wait_until(lambda: sandbox.state.faults.snapshot() == [], "the DELETE arriving")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
