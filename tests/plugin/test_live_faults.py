@@ -241,7 +241,7 @@ async def test_dropped_connection_is_retried(
     report = await host.access(connection, ALICE_IDS)
     assert counts(report) == ALICE_COUNTS
     # aiohttp itself re-sends an idempotent request once when a reused connection drops;
-    # otherwise the plugin's retry does, after one (fake) wait.
+    # otherwise the plugin's retry does, after one (millisecond) wait.
     assert len(retries.delays) <= 1
     statuses = requests_to(sandbox, endpoint)
     assert statuses[0] == 0  # dropped without an answer
