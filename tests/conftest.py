@@ -13,8 +13,8 @@ import pytest
 from crowdtwist_plugin.options import ClientOptions
 from host_stub.plugins import make_plugin_manager
 from host_stub.sandbox import Sandbox, SandboxConfig, run_sandbox
+from tests.helpers.host import Host, RetryLog, connection_for, test_options
 from tests.host.echo_plugin import EchoPlugin
-from tests.support import Host, RetryLog, connection_for, test_options
 
 
 @pytest.fixture

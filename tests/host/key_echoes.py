@@ -10,7 +10,7 @@ from urllib.parse import quote, quote_plus
 
 from yarl import URL
 
-from tests.support import leaks_in
+from tests.helpers.secrets import leaks_in
 
 ISSUE_KEY = "Can4ry+/=&%#?:!*$,;~KEY"  # the key issue 11 reproduced the yarl leak with
 CANARY_KEYS = [ISSUE_KEY, "a+b/c=d&e%", "k#?;:@[]!$'()*,~`^{}|\\\"<>=&%+/", "C" * 48 + "+/=&%"]

@@ -1,4 +1,4 @@
-"""Fixtures for the plugin tests: a pluggy host, the sandbox, cassettes and fake waits.
+"""Fixtures for the plugin tests: the sandbox, cassettes and the connection they replay on.
 
 Cassette tests (``test_cassette_*.py``) replay recordings from ``<repo>/cassettes/<module>``
 made against the sandbox; record them with
@@ -19,16 +19,17 @@ import pytest
 
 from crowdtwist_plugin.options import ClientOptions
 from host_stub.sandbox import SandboxConfig, run_sandbox
-from tests.plugin.support import (
-    DEFAULT_KEY,
-    FAST_RATE,
-    connection_for,
-    scrub_text,
+from tests.helpers.cassettes import (
+    CASSETTES,
+    FILTERS,
+    REAL_API_SUBDOMAIN,
+    REAL_KEY,
+    REAL_POS_SUBDOMAIN,
+    scrub_response,
 )
-from tests.support import test_options
+from tests.helpers.host import FAST_RATE, connection_for, test_options
+from tests.helpers.secrets import DEFAULT_KEY
 
-REPO = Path(__file__).resolve().parents[2]
-CASSETTES = REPO / "cassettes"
 FROZEN_TODAY = datetime.date(2026, 11, 27)
 REPLAY_API = "http://127.0.0.1:9"
 REPLAY_POS = "http://127.0.0.1:10"
@@ -47,38 +48,6 @@ def sandbox_config() -> SandboxConfig:
 # --- cassettes ------------------------------------------------------------------------------
 
 
-# Recording against a real CrowdTwist sandbox program instead of the local sandbox.
-REAL_API_SUBDOMAIN = os.environ.get("CROWDTWIST_RECORD_API_SUBDOMAIN")
-REAL_POS_SUBDOMAIN = os.environ.get("CROWDTWIST_RECORD_POS_SUBDOMAIN")
-REAL_KEY = os.environ.get("CROWDTWIST_API_KEY", "") if REAL_API_SUBDOMAIN else ""
-
-
-def _scrub(text: str) -> str:
-    for key in (DEFAULT_KEY, REAL_KEY):
-        if key:
-            text = scrub_text(text, key)
-    return text
-
-
-def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    """Remove any trace of the key from a response before it is written."""
-    body = response.get("body", {})
-    raw = body.get("string")
-    if isinstance(raw, bytes):
-        body["string"] = _scrub(raw.decode("utf-8", "surrogateescape")).encode(
-            "utf-8", "surrogateescape"
-        )
-    elif isinstance(raw, str):
-        body["string"] = _scrub(raw)
-    headers = response.get("headers", {})
-    for name, values in list(headers.items()):
-        if isinstance(values, list):
-            headers[name] = [_scrub(str(v)) for v in values]
-        else:
-            headers[name] = _scrub(str(values))
-    return response
-
-
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     base = Path(os.environ.get("CROWDTWIST_CASSETTE_DIR") or CASSETTES)
@@ -87,16 +56,7 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def vcr_config() -> dict[str, Any]:
-    return {
-        "filter_query_parameters": ["api_key"],
-        "filter_headers": ["X-CT-Authorization"],
-        # host/port deliberately not matched: recorded on ephemeral ports, replayed on a
-        # dummy loopback origin.
-        "match_on": ("method", "scheme", "path", "query", "body"),
-        "before_record_response": scrub_response,
-        "decode_compressed_response": True,
-        "allow_playback_repeats": False,
-    }
+    return {**FILTERS, "before_record_response": scrub_response, "allow_playback_repeats": False}
 
 
 @pytest.fixture

@@ -8,21 +8,14 @@ from typing import Any
 import pytest
 from vcr.cassette import Cassette
 
-from host_stub.sandbox import DEMO_PEOPLE, SandboxConfig
-from tests.plugin.cassette_support import recorded_items
-from tests.plugin.support import ALICE, CATEGORIES, Host, ids
+from host_stub.sandbox import SandboxConfig
+from tests.helpers.cassettes import recorded_items
+from tests.helpers.host import Host
+from tests.helpers.people import ALICE, ALICE_COUNTS, CATEGORIES, DEMO_IDS
+from tests.helpers.records import record_ids
 
 pytestmark = pytest.mark.vcr
 
-DEMO = {name: person.crowdtwist_id for name, person in DEMO_PEOPLE.items()}
-ALICE_COUNTS = {
-    "activities": 6,
-    "activity_history": 57,
-    "rewards": 5,
-    "purchases": 23,
-    "receipts": 30,
-    "redemptions": 33,
-}
 RECEIPT_FIELDS = {
     "date_submitted",
     "file_id",
@@ -61,7 +54,7 @@ async def test_alice_every_category(
     data = subject["data"]
     assert {c: len(data[c]) for c in CATEGORIES} == ALICE_COUNTS
     for category in CATEGORIES:
-        assert len(set(ids(data[category]))) == len(data[category]), category
+        assert len(set(record_ids(data[category]))) == len(data[category]), category
     # records pass through exactly as CrowdTwist sent them, page after page
     assert data["receipts"] == recorded_items(vcr, "/receipts", ("submitted_receipts",))
     assert data["purchases"] == recorded_items(vcr, "/purchases", ("purchases",))
@@ -69,20 +62,23 @@ async def test_alice_every_category(
     assert data["activities"] == recorded_items(vcr, "/activities")
     assert data["rewards"] == recorded_items(vcr, "/rewards")
     every_redemption = recorded_items(vcr, "/redemption_history", ("rewards", "redemptions"))
-    assert sorted(ids(data["redemptions"])) == sorted(set(ids(every_redemption)))
+    assert sorted(record_ids(data["redemptions"])) == sorted(set(record_ids(every_redemption)))
     assert all(set(r) == RECEIPT_FIELDS for r in data["receipts"])
     assert json.loads(json.dumps(report)) == report
     assert_replayed_exactly_once(vcr, recording)
 
 
 MATCHING = [
-    pytest.param({"email": ["ann@example.com"]}, [DEMO["ann"]], [], id="ann-exact"),
-    pytest.param({"email": ["ALICE@Example.COM"]}, [DEMO["alice"]], [], id="case-insensitive"),
-    pytest.param({"email": ["bob+loyalty@example.com"]}, [DEMO["bob"]], [], id="plus"),
-    pytest.param({"email": ["carol@example.com"]}, [DEMO["carol"]], [], id="inactive-carol"),
-    pytest.param({"user_id": ["A4364BX"]}, [DEMO["alice"]], [], id="third-party-id"),
+    pytest.param({"email": ["ann@example.com"]}, [DEMO_IDS["ann"]], [], id="ann-exact"),
+    pytest.param({"email": ["ALICE@Example.COM"]}, [DEMO_IDS["alice"]], [], id="case-insensitive"),
+    pytest.param({"email": ["bob+loyalty@example.com"]}, [DEMO_IDS["bob"]], [], id="plus"),
+    pytest.param({"email": ["carol@example.com"]}, [DEMO_IDS["carol"]], [], id="inactive-carol"),
+    pytest.param({"user_id": ["A4364BX"]}, [DEMO_IDS["alice"]], [], id="third-party-id"),
     pytest.param(
-        {"email": ["alice@example.com"], "user_id": ["A4364BX"]}, [DEMO["alice"]], [], id="merge"
+        {"email": ["alice@example.com"], "user_id": ["A4364BX"]},
+        [DEMO_IDS["alice"]],
+        [],
+        id="merge",
     ),
     pytest.param(
         {"email": ["nobody@example.com"], "user_id": ["NOPE-1"]},
@@ -141,7 +137,7 @@ async def test_plus_is_percent_encoded(
 
 async def test_erin_has_no_records(host: Host, ct_connection: dict[str, Any]) -> None:
     subject = only_subject(await host.access(ct_connection, {"email": ["erin@example.com"]}))
-    assert subject["crowdtwist_id"] == DEMO["erin"]
+    assert subject["crowdtwist_id"] == DEMO_IDS["erin"]
     assert subject["data"] == {c: [] for c in CATEGORIES}
 
 
@@ -152,10 +148,12 @@ async def test_receipts_inactive(host: Host, ct_connection: dict[str, Any]) -> N
     report = await host.access(
         ct_connection, {"email": ["alice@example.com", "bob+loyalty@example.com"]}
     )
-    assert [s["crowdtwist_id"] for s in report["subjects"]] == sorted([DEMO["alice"], DEMO["bob"]])
+    assert [s["crowdtwist_id"] for s in report["subjects"]] == sorted(
+        [DEMO_IDS["alice"], DEMO_IDS["bob"]]
+    )
     for subject in report["subjects"]:
         assert subject["data"]["receipts"] == []
-    alice = next(s for s in report["subjects"] if s["crowdtwist_id"] == DEMO["alice"])
+    alice = next(s for s in report["subjects"] if s["crowdtwist_id"] == DEMO_IDS["alice"])
     assert len(alice["data"]["purchases"]) == ALICE_COUNTS["purchases"]
 
 
@@ -168,12 +166,14 @@ async def test_redemptions_list_key(
     subject = only_subject(await host.access(ct_connection, {"email": [ALICE.email]}))
     assert len(subject["data"]["redemptions"]) == ALICE_COUNTS["redemptions"]
     recorded = recorded_items(vcr, "/redemption_history", ("redemptions",))
-    assert recorded and sorted(ids(subject["data"]["redemptions"])) == sorted(set(ids(recorded)))
+    assert recorded and sorted(record_ids(subject["data"]["redemptions"])) == sorted(
+        set(record_ids(recorded))
+    )
 
 
 @pytest.mark.parametrize(
     ("user_id_type", "value", "expected"),
-    [("id", str(DEMO["alice"]), DEMO["alice"]), ("username", "carolc", DEMO["carol"])],
+    [("id", str(DEMO_IDS["alice"]), DEMO_IDS["alice"]), ("username", "carolc", DEMO_IDS["carol"])],
 )
 async def test_user_id_type(
     host: Host, ct_connection: dict[str, Any], user_id_type: str, value: str, expected: int

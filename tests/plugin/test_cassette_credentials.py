@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from vcr.cassette import Cassette
 
-from tests.plugin.support import Host
+from tests.helpers.host import Host
 
 pytestmark = pytest.mark.vcr
 

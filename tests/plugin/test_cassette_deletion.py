@@ -9,13 +9,14 @@ import pytest
 from vcr.cassette import Cassette
 
 from crowdtwist_plugin.ticket import STATUS_RANK
-from host_stub.sandbox import DEMO_PEOPLE, SandboxConfig
-from tests.plugin.cassette_support import methods
-from tests.plugin.support import Host
+from host_stub.sandbox import SandboxConfig
+from tests.helpers.cassettes import methods
+from tests.helpers.host import Host
+from tests.helpers.people import ALICE, BOB, DAVE
+from tests.helpers.tickets import deletion_user, ticket_for
 
 pytestmark = pytest.mark.vcr
 
-ALICE, BOB, DAVE = (DEMO_PEOPLE[n] for n in ("alice", "bob", "dave"))
 STEP = 0.25
 POLL = 0.1
 Pause = Callable[[float], Awaitable[None]]
@@ -56,14 +57,7 @@ async def test_lifecycle(
 ) -> None:
     ticket = await host.submit(ct_connection, {"email": [ALICE.email]})
     assert ticket["state"] == "pending"
-    assert ticket["users"] == [
-        {
-            "crowdtwist_id": ALICE.crowdtwist_id,
-            "matched": [f"email:{ALICE.email}"],
-            "status": "queued",
-            "detail": "Queued",
-        }
-    ]
+    assert ticket["users"] == [deletion_user(ALICE)]
     tickets = await poll(host, ct_connection, ticket, poll_pause)
     assert_lifecycle(history(tickets))
     assert [t["state"] for t in tickets[:-1]] == ["pending"] * (len(tickets) - 1)
@@ -131,13 +125,7 @@ async def test_complete_on_submit(host: Host, ct_connection: dict[str, Any]) -> 
     [
         "garbage",
         {"integration": "crowdtwist"},
-        {
-            "integration": "other",
-            "state": "pending",
-            "submitted_at": "2026-11-27T10:00:00Z",
-            "users": [],
-            "not_found": [],
-        },
+        ticket_for(integration="other"),
     ],
     ids=["garbage", "partial", "other-integration"],
 )

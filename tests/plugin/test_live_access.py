@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
-from tests.plugin.support import ALICE, CATEGORIES, Host, connection_for, ids
-from tests.support import ALICE_COUNTS
-
-DEMO = {name: person.crowdtwist_id for name, person in DEMO_PEOPLE.items()}
+from tests.helpers.host import Host, connection_for
+from tests.helpers.people import ALICE, ALICE_COUNTS, CATEGORIES, DEMO_IDS
+from tests.helpers.records import record_ids
 
 
 def held_by_sandbox(sandbox: Sandbox, crowdtwist_id: int) -> dict[str, list[Any]]:
@@ -50,9 +49,9 @@ async def test_alice_every_category_complete_and_unchanged(
     for category in CATEGORIES:
         got, want = subject["data"][category], held[category]
         assert len(got) == len(want), category
-        assert len(set(ids(got))) == len(got), f"duplicate record in {category}"
+        assert len(set(record_ids(got))) == len(got), f"duplicate record in {category}"
         if category == "redemptions":  # several date windows: order is not meaningful
-            assert sorted(ids(got)) == sorted(ids(want))
+            assert sorted(record_ids(got)) == sorted(record_ids(want))
         else:
             assert got == want, category  # every record passed through unchanged, in order
     assert {c: len(subject["data"][c]) for c in CATEGORIES} == ALICE_COUNTS
@@ -96,49 +95,49 @@ async def test_alice_paging_each_page_once_and_key_never_leaves_its_place(
     [
         pytest.param(
             {"email": ["ann@example.com"]},
-            [DEMO["ann"]],
+            [DEMO_IDS["ann"]],
             [["email:ann@example.com"]],
             [],
             id="exact-email-not-begins-with",
         ),
         pytest.param(
             {"email": ["ALICE@Example.COM"]},
-            [DEMO["alice"]],
+            [DEMO_IDS["alice"]],
             [["email:ALICE@Example.COM"]],
             [],
             id="email-case-insensitive",
         ),
         pytest.param(
             {"email": ["bob+loyalty@example.com"]},
-            [DEMO["bob"]],
+            [DEMO_IDS["bob"]],
             [["email:bob+loyalty@example.com"]],
             [],
             id="plus-in-email",
         ),
         pytest.param(
             {"email": ["carol@example.com"]},
-            [DEMO["carol"]],
+            [DEMO_IDS["carol"]],
             [["email:carol@example.com"]],
             [],
             id="inactive-member",
         ),
         pytest.param(
             {"user_id": ["A4364BX"]},
-            [DEMO["alice"]],
+            [DEMO_IDS["alice"]],
             [["user_id:A4364BX"]],
             [],
             id="third-party-id",
         ),
         pytest.param(
             {"email": ["alice@example.com"], "user_id": ["A4364BX"]},
-            [DEMO["alice"]],
+            [DEMO_IDS["alice"]],
             [["email:alice@example.com", "user_id:A4364BX"]],
             [],
             id="merge-email-and-user-id",
         ),
         pytest.param(
             {"email": ["alice@example.com", "Alice@example.com"]},
-            [DEMO["alice"]],
+            [DEMO_IDS["alice"]],
             [["email:alice@example.com"]],
             [],
             id="duplicate-email-collapses",
@@ -152,7 +151,7 @@ async def test_alice_paging_each_page_once_and_key_never_leaves_its_place(
         ),
         pytest.param(
             {"email": ["ann@example.com", "annabel@example.com"], "user_id": ["NOPE-1"]},
-            [DEMO["ann"], DEMO["annabel"]],
+            [DEMO_IDS["ann"], DEMO_IDS["annabel"]],
             [["email:ann@example.com"], ["email:annabel@example.com"]],
             ["user_id:NOPE-1"],
             id="two-people-and-a-miss",
@@ -178,7 +177,9 @@ async def test_exact_subject_matching(
         assert [m["member_id"] for m in subject["members"]] == [member.id]
         held = held_by_sandbox(sandbox, member.id)
         for category in CATEGORIES:
-            assert sorted(ids(subject["data"][category])) == sorted(ids(held[category]))
+            assert sorted(record_ids(subject["data"][category])) == sorted(
+                record_ids(held[category])
+            )
 
 
 async def test_plus_is_percent_encoded_in_the_path(
@@ -194,7 +195,7 @@ async def test_member_without_records_gets_empty_lists(
     host: Host, connection: dict[str, Any]
 ) -> None:
     subject = only_subject(await host.access(connection, {"email": ["erin@example.com"]}))
-    assert subject["crowdtwist_id"] == DEMO["erin"]
+    assert subject["crowdtwist_id"] == DEMO_IDS["erin"]
     assert subject["data"] == {category: [] for category in CATEGORIES}
 
 
@@ -207,7 +208,7 @@ async def test_receipts_inactive_gives_empty_receipts(
 ) -> None:
     subject = only_subject(await host.access(connection, {"email": [DEMO_PEOPLE[person].email]}))
     assert subject["data"]["receipts"] == []
-    held = held_by_sandbox(sandbox, DEMO[person])
+    held = held_by_sandbox(sandbox, DEMO_IDS[person])
     assert len(subject["data"]["purchases"]) == len(held["purchases"])
 
 
@@ -221,18 +222,18 @@ async def test_redemption_list_key_variant(
 ) -> None:
     subject = only_subject(await host.access(connection, {"email": [ALICE.email]}))
     want = held_by_sandbox(sandbox, ALICE.crowdtwist_id)["redemptions"]
-    assert sorted(ids(subject["data"]["redemptions"])) == sorted(ids(want))
-    assert len(want) == ALICE.records.redemptions + ALICE.records.old_redemptions
+    assert sorted(record_ids(subject["data"]["redemptions"])) == sorted(record_ids(want))
+    assert len(want) == ALICE_COUNTS["redemptions"]
 
 
 @pytest.mark.parametrize(
     ("user_id_type", "value", "expected"),
     [
-        ("third_party_id", "A4364BX", DEMO["alice"]),
-        ("id", str(DEMO["alice"]), DEMO["alice"]),
-        ("username", "Alice", DEMO["alice"]),
-        ("username", "carolc", DEMO["carol"]),
-        ("id", str(DEMO["carol"]), DEMO["carol"]),
+        ("third_party_id", "A4364BX", DEMO_IDS["alice"]),
+        ("id", str(DEMO_IDS["alice"]), DEMO_IDS["alice"]),
+        ("username", "Alice", DEMO_IDS["alice"]),
+        ("username", "carolc", DEMO_IDS["carol"]),
+        ("id", str(DEMO_IDS["carol"]), DEMO_IDS["carol"]),
     ],
 )
 async def test_user_id_types(

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from crowdtwist_plugin.ticket import STATUS_RANK
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
-from tests.plugin.support import Host, connection_for
+from host_stub.sandbox import Sandbox, SandboxConfig
+from tests.helpers.host import Host, connection_for
+from tests.helpers.people import ALICE, ANN, BOB, CAROL, DAVE
+from tests.helpers.tickets import deletion_user, ticket_for
 
-ALICE, BOB, CAROL, DAVE = (DEMO_PEOPLE[n] for n in ("alice", "bob", "carol", "dave"))
 STEP = 0.1
 FAST_DELETIONS = SandboxConfig(deletion_step_seconds=STEP)
 
@@ -45,14 +46,7 @@ async def test_lifecycle_queued_in_progress_completed(
     assert ticket["integration"] == "crowdtwist"
     assert ticket["state"] == "pending"
     assert ticket["not_found"] == []
-    assert ticket["users"] == [
-        {
-            "crowdtwist_id": ALICE.crowdtwist_id,
-            "matched": [f"email:{ALICE.email}"],
-            "status": "queued",
-            "detail": "Queued",
-        }
-    ]
+    assert ticket["users"] == [deletion_user(ALICE)]
     tickets = await poll_until_settled(host, connection, ticket)
     history = statuses(tickets, ALICE.crowdtwist_id)
     assert_never_backwards(history)
@@ -96,8 +90,8 @@ async def test_begins_with_neighbours_are_never_deleted(
     host: Host, sandbox: Sandbox, connection: dict[str, Any]
 ) -> None:
     ticket = await host.submit(connection, {"email": ["ann@example.com"]})
-    assert [u["crowdtwist_id"] for u in ticket["users"]] == [DEMO_PEOPLE["ann"].crowdtwist_id]
-    assert dict(sandbox.counters.deletes_by_user) == {DEMO_PEOPLE["ann"].crowdtwist_id: 1}
+    assert [u["crowdtwist_id"] for u in ticket["users"]] == [ANN.crowdtwist_id]
+    assert dict(sandbox.counters.deletes_by_user) == {ANN.crowdtwist_id: 1}
 
 
 async def test_refused_deletion_is_rejected_and_failed(
@@ -106,12 +100,9 @@ async def test_refused_deletion_is_rejected_and_failed(
     ticket = await host.submit(connection, {"email": [DAVE.email]})
     assert ticket["state"] == "failed"
     assert ticket["users"] == [
-        {
-            "crowdtwist_id": DAVE.crowdtwist_id,
-            "matched": [f"email:{DAVE.email}"],
-            "status": "rejected",
-            "detail": "Member is inactive but has redeemable points",
-        }
+        deletion_user(
+            DAVE, status="rejected", detail="Member is inactive but has redeemable points"
+        )
     ]
     assert await host.check(connection, ticket) == ticket
 
@@ -196,7 +187,7 @@ async def test_check_after_restart_with_persisted_ticket(
         refreshed = await restarted.check(connection, persisted)
         again = await restarted.check(connection, refreshed)
     finally:
-        restarted.pm.unregister(restarted.plugin)
+        restarted.close()
         host.pm.register(host.plugin, name="crowdtwist")
     assert refreshed["users"][0]["status"] in ("in_progress", "completed")
     assert_never_backwards([ticket["users"][0]["status"], refreshed["users"][0]["status"]])
@@ -220,15 +211,7 @@ async def test_ticket_of_unknown_user_is_refreshed_by_profile(
     host: Host, sandbox: Sandbox, connection: dict[str, Any]
 ) -> None:
     """A ticket naming a user that was never queued (e.g. restored from an old backup)."""
-    ticket = {
-        "integration": "crowdtwist",
-        "state": "pending",
-        "submitted_at": "2026-11-27T10:00:00Z",
-        "users": [
-            {"crowdtwist_id": 111, "matched": ["user_id:X"], "status": "queued", "detail": "Queued"}
-        ],
-        "not_found": [],
-    }
+    ticket = ticket_for(deletion_user(111, matched=["user_id:X"]))
     refreshed = await host.check(connection, ticket)
     assert refreshed["users"][0]["status"] == "completed"
     assert refreshed["state"] == "complete"

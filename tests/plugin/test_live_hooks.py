@@ -12,7 +12,8 @@ import pytest
 import crowdtwist_plugin.plugin
 from crowdtwist_plugin.errors import CrowdTwistError
 from host_stub.sandbox import Sandbox
-from tests.plugin.support import FAST_RATE, Host, RetryLog, connection_for
+from tests.helpers.host import FAST_RATE, Host, RetryLog, connection_for
+from tests.helpers.tickets import deletion_user, ticket_for
 
 HOOKS = ("validate_credentials", "handle_access", "submit_deletion", "check_deletion")
 HOOK_ARGS: dict[str, dict[str, Any]] = {
@@ -208,51 +209,12 @@ async def test_numeric_user_id_required_for_id_type_id(host: Host) -> None:
         "garbage",
         {},
         {"integration": "crowdtwist"},
-        {
-            "integration": "mailchimp",
-            "state": "pending",
-            "submitted_at": "2026-11-27T10:00:00Z",
-            "users": [],
-            "not_found": [],
-        },
-        {
-            "integration": "crowdtwist",
-            "state": "pending",
-            "submitted_at": "2026-11-27T10:00:00Z",
-            "users": [
-                {"crowdtwist_id": "464565755", "matched": [], "status": "queued", "detail": ""}
-            ],
-            "not_found": [],
-        },
-        {
-            "integration": "crowdtwist",
-            "state": "pending",
-            "submitted_at": "2026-11-27T10:00:00Z",
-            "users": [{"crowdtwist_id": 1, "matched": [], "status": "done", "detail": ""}],
-            "not_found": [],
-        },
-        {
-            "integration": "crowdtwist",
-            "state": "weird",
-            "submitted_at": "2026-11-27T10:00:00Z",
-            "users": [],
-            "not_found": [],
-        },
-        {
-            "integration": "crowdtwist",
-            "state": "pending",
-            "submitted_at": "yesterday",
-            "users": [],
-            "not_found": [],
-        },
-        {
-            "integration": "crowdtwist",
-            "state": "pending",
-            "submitted_at": "2026-11-27T10:00:00Z",
-            "users": [],
-            "not_found": [],
-            "extra": 1,
-        },
+        ticket_for(integration="mailchimp"),
+        ticket_for(deletion_user("464565755", detail="")),
+        ticket_for(deletion_user(1, status="done", detail="")),
+        ticket_for(state="weird"),
+        ticket_for(submitted_at="yesterday"),
+        ticket_for(extra=1),
     ],
     ids=[
         "string",

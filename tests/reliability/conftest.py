@@ -1,5 +1,6 @@
-"""Fixtures for the reliability suite: a live sandbox per test, fake retry waits, a record
-of every outbound request, short socket timeouts and the closing-note outcome table.
+"""Fixtures for the reliability suite: a live sandbox per test, a hang guard as the overall
+deadline, every connection the process opens, every aiohttp session the plugin opens,
+short socket timeouts and the closing-note outcome table.
 
 Set ``RELIABILITY_TABLE=1`` to print the fault-matrix outcome counts after the run.
 """
@@ -7,6 +8,7 @@ Set ``RELIABILITY_TABLE=1`` to print the fault-matrix outcome counts after the r
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -14,21 +16,17 @@ import pytest
 
 from crowdtwist_plugin.options import ClientOptions
 from host_stub.sandbox import SandboxConfig
-from tests.reliability.support import (
-    OUTCOMES,
-    Outbound,
-)
-from tests.support import Host, test_options
-
-SHORT_READ = 0.1  # seconds: the patched socket-read timeout
-SAFETY_DEADLINE = 20.0  # seconds: no hook call in this suite may take longer
+from tests.helpers.host import SHORT_READ, Host, test_options
+from tests.helpers.network import NetworkLog, network_log
+from tests.helpers.outcomes import OUTCOMES
+from tests.helpers.waiting import HANG_GUARD
 
 
 @pytest.fixture
 def client_options() -> ClientOptions:
-    """A hang becomes a (retryable) failure after 20 s instead of blocking the suite;
-    tests that care about time set tighter bounds themselves."""
-    return test_options(deadline=SAFETY_DEADLINE)
+    """A hang becomes a (retryable) failure after the hang guard instead of blocking the
+    suite; tests that care about time set tighter bounds themselves."""
+    return test_options(deadline=HANG_GUARD)
 
 
 @pytest.fixture
@@ -38,19 +36,10 @@ def short_timeout(host: Host) -> float:
 
 
 @pytest.fixture
-def outbound(monkeypatch: pytest.MonkeyPatch) -> Outbound:
-    """Record the URL of every request any aiohttp session sends during the test."""
-    record = Outbound()
-    original = aiohttp.ClientSession._request
-
-    async def _request(self: aiohttp.ClientSession, method: str, url: Any, **kw: Any) -> Any:
-        from yarl import URL
-
-        record.sent.append((method, URL(url)))
-        return await original(self, method, url, **kw)
-
-    monkeypatch.setattr(aiohttp.ClientSession, "_request", _request)
-    return record
+def network() -> Iterator[NetworkLog]:
+    """Every connection opened and every name looked up in the process during the test."""
+    with network_log() as log:
+        yield log
 
 
 @pytest.fixture
@@ -59,6 +48,7 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> list[aiohttp.ClientSession]:
     created: list[aiohttp.ClientSession] = []
     original = aiohttp.ClientSession.__init__
 
+    # aiohttp has no hook for a session's creation and the plugin takes no session: wrap it.
     def __init__(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
         created.append(self)
         original(self, *args, **kwargs)

@@ -23,14 +23,15 @@ import pytest
 from crowdtwist_plugin.retry import RetryPolicy
 from host_stub.plugins import call_hook
 from host_stub.sandbox import Sandbox
-from tests.reliability.support import ALICE, CAROL, Host, connection_for, nothing_left_behind
-from tests.support import RetryLog
+from tests.helpers.host import Host, RetryLog, connection_for
+from tests.helpers.leftovers import nothing_left_behind
+from tests.helpers.people import ALICE_IDS, CAROL_IDS
+from tests.helpers.waiting import HANG_GUARD, wait_until
 
 pytestmark = [
     pytest.mark.filterwarnings("error:coroutine .* was never awaited:RuntimeWarning"),
     pytest.mark.filterwarnings("error::ResourceWarning"),
 ]
-ALICE_IDS = {"email": [ALICE.email]}
 
 
 def _hook_call(host: Host, hook: str, connection: dict[str, Any], given: Any) -> Awaitable[Any]:
@@ -62,7 +63,7 @@ async def test_wait_for_cancels_cleanly(
     endpoint: str,
 ) -> None:
     """``asyncio.wait_for`` gives up while a request is in flight (or before the call ran)."""
-    given: Any = ALICE_IDS if hook == "handle_access" else {"email": [CAROL.email]}
+    given: Any = ALICE_IDS if hook == "handle_access" else CAROL_IDS
     if hook == "check_deletion":
         given = await host.submit(connection, given)
         sessions.clear()
@@ -78,7 +79,7 @@ async def test_cancelled_before_it_starts(
 ) -> None:
     """A host that cancels the task (or drops it) before its first step leaves no coroutine
     that was never awaited behind (the hook's coroutine creates its work only when run)."""
-    given: Any = {"email": [CAROL.email]}
+    given: Any = CAROL_IDS
     if hook == "check_deletion":
         given = await host.submit(connection, given)
     before = len(sandbox.log)
@@ -106,12 +107,7 @@ def block_retry_waits(host: Host) -> None:
 
 
 async def _cancel_when(task: asyncio.Task[Any], ready: Callable[[], bool]) -> None:
-    for _ in range(400):
-        if ready():
-            break
-        await asyncio.sleep(0.005)
-    else:
-        raise AssertionError("the call never reached the point to cancel at")
+    await wait_until(ready, "the call reaching the point to cancel at")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -137,11 +133,13 @@ async def test_cancelled_while_the_throttle_holds_requests_back(
     host: Host, sandbox: Sandbox, sessions: list[aiohttp.ClientSession]
 ) -> None:
     host.configure(sleep=asyncio.sleep)
-    slow = connection_for(sandbox, rate_limit_per_minute=60, target_utilization=1.0)
+    # One request a minute (the slowest rate allowed): the first starts at once, the
+    # next is held back by a real sleep of a minute, and the cancellation lands in it.
+    slow = connection_for(sandbox, rate_limit_per_minute=1, target_utilization=1.0)
     async with nothing_left_behind(sessions):
         task = asyncio.ensure_future(host.access(slow, ALICE_IDS))
         await _cancel_when(task, lambda: len(sandbox.log) >= 1)
-    assert len(sandbox.log) <= 2  # one a second: the rest were still waiting their turn
+    assert len(sandbox.log) == 1  # the rest were still waiting their turn
 
 
 async def test_cancelled_during_a_429_pause(
@@ -165,6 +163,7 @@ async def test_cancelling_one_call_leaves_a_concurrent_call_intact(
     other (the throttle's lock and semaphore are released on cancellation)."""
     expected = await host.access(connection, ALICE_IDS)
     sandbox.add_fault("latency", endpoint="receipts", seconds=0.2, times=1)
+    held = sandbox.state.faults.snapshot
     doomed = asyncio.ensure_future(host.access(connection, ALICE_IDS))
     survivor = asyncio.ensure_future(
         call_hook(
@@ -175,11 +174,13 @@ async def test_cancelling_one_call_leaves_a_concurrent_call_intact(
             identifiers=ALICE_IDS,
         )
     )
-    await asyncio.sleep(0.05)
+    # Both calls are under way once the sandbox has taken the fault: a receipts request is
+    # held there, and the calls share the throttle's lock and in-flight slots.
+    await wait_until(lambda: held() == [], "a receipts request reaching the sandbox")
     doomed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await doomed
-    assert await asyncio.wait_for(survivor, 5) == expected
+    assert await asyncio.wait_for(survivor, HANG_GUARD) == expected
 
 
 async def test_the_leftover_checks_do_catch_leftovers(

@@ -24,7 +24,8 @@ from yarl import URL
 
 from host_stub.sandbox import Sandbox, SandboxConfig
 from host_stub.store import RequestStore
-from tests.reliability.support import CAROL, FAST_RATE
+from tests.helpers.host import FAST_RATE
+from tests.helpers.people import CAROL
 
 POLL = ["--poll-interval", "0.05", "--max-poll-interval", "0.2", "--max-wait", "120"]
 CLAIMED = "is being worked by"

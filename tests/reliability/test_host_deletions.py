@@ -15,7 +15,9 @@ import pytest
 from host_stub.claims import Claims
 from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig, SandboxThread
 from host_stub.store import RequestStore
-from tests.reliability.support import CAROL, Cli, Host
+from tests.helpers.cli import Cli
+from tests.helpers.host import Host
+from tests.helpers.people import CAROL
 
 BOB = DEMO_PEOPLE["bob"]
 POLL = ["--poll-interval", "0.05", "--max-poll-interval", "0.1", "--max-wait", "10"]

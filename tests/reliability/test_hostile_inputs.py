@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
@@ -24,14 +24,11 @@ from crowdtwist_plugin.errors import ConfigurationError, CrowdTwistError
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.settings import ConnectionSettings, parse_identifiers
 from host_stub.sandbox import Sandbox
-from tests.reliability.support import (
-    ALICE,
-    CAROL,
-    Host,
-    Outbound,
-    connection_for,
-    key_forms,
-)
+from tests.helpers.host import Host, connection_for
+from tests.helpers.network import NetworkLog
+from tests.helpers.people import ALICE, CAROL, CAROL_IDS
+from tests.helpers.secrets import key_forms
+from tests.helpers.tickets import deletion_user, ticket_for
 
 KEY = "hostile-inputs-key-4f1c"
 BASE = {"api_key": KEY, "api_subdomain": "api123", "pos_subdomain": "pos123"}
@@ -93,24 +90,24 @@ HOOKS_WITH_IDENTIFIERS = ("handle_access", "submit_deletion")
     ("identifiers", "fragment"), [pytest.param(i, f, id=n) for n, i, f in BAD_IDENTIFIERS]
 )
 async def test_bad_identifiers_are_refused_before_any_request(
-    host: Host, outbound: Outbound, hook: str, identifiers: Any, fragment: str
+    host: Host, network: NetworkLog, hook: str, identifiers: Any, fragment: str
 ) -> None:
     with pytest.raises(ConfigurationError) as caught:
         await host.call(hook, connection=BASE, identifiers=identifiers)
     _assert_config_error(caught.value, fragment)
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 @pytest.mark.parametrize("hook", HOOKS_WITH_IDENTIFIERS)
 @pytest.mark.parametrize(("value", "fragment"), BAD_NUMERIC_IDS)
 async def test_user_id_type_id_takes_ascii_digits_only(
-    host: Host, outbound: Outbound, hook: str, value: str, fragment: str
+    host: Host, network: NetworkLog, hook: str, value: str, fragment: str
 ) -> None:
     connection = {**BASE, "user_id_type": "id"}
     with pytest.raises(ConfigurationError) as caught:
         await host.call(hook, connection=connection, identifiers={"user_id": [value]})
     _assert_config_error(caught.value, fragment)
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 # Accepted as identifiers (a third_party_id may be any text), harmless on the wire.
@@ -153,7 +150,7 @@ async def test_odd_identifiers_stay_one_path_segment_and_find_nobody(
     host: Host,
     sandbox: Sandbox,
     connection: dict[str, Any],
-    outbound: Outbound,
+    network: NetworkLog,
     category: str,
     value: str,
 ) -> None:
@@ -168,7 +165,8 @@ async def test_odd_identifiers_stay_one_path_segment_and_find_nobody(
     assert unquote(segments[3]) == value
     assert "?" not in raw and "#" not in raw
     assert {r.endpoint for r in sandbox.log} == {"profile", "member_search"}
-    assert outbound.origins() == {sandbox.api_base_url}
+    assert {r.origin for r in sandbox.log} == {"api"}
+    assert network.origins() == {sandbox.api_base_url} and network.lookups == []
 
 
 @pytest.mark.parametrize("value", [".", ".."])
@@ -240,8 +238,7 @@ def _check_url(endpoint: Endpoint, value: str) -> None:
 @example("//evil.com")
 @example("\\\\evil.com")
 def test_no_user_id_changes_origin_or_path_structure(value: str) -> None:
-    if not _accepted("user_id", value):
-        return
+    assume(_accepted("user_id", value))
     for endpoint in USER_TEMPLATES:
         _check_url(endpoint, value)
 
@@ -262,8 +259,7 @@ def test_no_user_id_changes_origin_or_path_structure(value: str) -> None:
 )
 def test_no_email_changes_origin_or_path_structure(local: str, domain: str, tld: str) -> None:
     value = f"{local}@{domain}.{tld}"
-    if not _accepted("email", value):
-        return
+    assume(_accepted("email", value))
     _check_url(endpoints.PROFILE, value)
 
 
@@ -356,40 +352,40 @@ def _connection(change: dict[str, Any]) -> dict[str, Any]:
     ("change", "fragment"), [pytest.param(c, f, id=n) for n, c, f in BAD_CONNECTIONS]
 )
 async def test_bad_connections_are_refused_before_any_request(
-    host: Host, outbound: Outbound, hook: str, change: dict[str, Any], fragment: str
+    host: Host, network: NetworkLog, hook: str, change: dict[str, Any], fragment: str
 ) -> None:
     connection = _connection(change)
     kwargs: dict[str, Any] = (
-        {"ticket": _ticket()}
+        {"ticket": ticket_for(CAROL)}
         if hook == "check_deletion"
         else {"identifiers": {"email": [ALICE.email]}}
     )
     with pytest.raises(ConfigurationError) as caught:
         await host.call(hook, connection=connection, **kwargs)
     _assert_config_error(caught.value, fragment)
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 @pytest.mark.parametrize(
     ("change", "fragment"), [pytest.param(c, f, id=n) for n, c, f in BAD_CONNECTIONS]
 )
 async def test_validate_credentials_reports_bad_connections(
-    host: Host, outbound: Outbound, change: dict[str, Any], fragment: str
+    host: Host, network: NetworkLog, change: dict[str, Any], fragment: str
 ) -> None:
     result = await host.validate(_connection(change))
     assert result["ok"] is False
     (check,) = result["checks"]
     assert check["name"] == "connection" and fragment in check["detail"]
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)
 @pytest.mark.parametrize("hook", ["handle_access", "submit_deletion", "check_deletion"])
 async def test_unusable_keys_are_refused_without_being_echoed(
-    host: Host, outbound: Outbound, key: str, hook: str
+    host: Host, network: NetworkLog, key: str, hook: str
 ) -> None:
     kwargs: dict[str, Any] = (
-        {"ticket": _ticket()}
+        {"ticket": ticket_for(CAROL)}
         if hook == "check_deletion"
         else {"identifiers": {"email": [ALICE.email]}}
     )
@@ -402,33 +398,14 @@ async def test_unusable_keys_are_refused_without_being_echoed(
     result = await host.validate({**BASE, "api_key": key})
     assert result["ok"] is False
     assert not [f for f in key_forms(key) if f in repr(result)]
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 # --- tickets ----------------------------------------------------------------------------------
 
 
-def _ticket(**change: Any) -> dict[str, Any]:
-    ticket: dict[str, Any] = {
-        "integration": "crowdtwist",
-        "state": "pending",
-        "submitted_at": "2026-11-27T10:00:00Z",
-        "users": [
-            {
-                "crowdtwist_id": CAROL.crowdtwist_id,
-                "matched": [f"email:{CAROL.email}"],
-                "status": "queued",
-                "detail": "Queued",
-            }
-        ],
-        "not_found": [],
-    }
-    ticket.update(change)
-    return ticket
-
-
-def _user(**change: Any) -> list[dict[str, Any]]:
-    return [{**_ticket()["users"][0], **change}]
+def without(key: str, ticket: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in ticket.items() if k != key}
 
 
 BAD_TICKETS: list[tuple[str, Any, str]] = [
@@ -438,32 +415,48 @@ BAD_TICKETS: list[tuple[str, Any, str]] = [
     ("empty", {}, "ticket must have exactly the keys"),
     (
         "another integration's",
-        _ticket(integration="braze"),
+        ticket_for(CAROL, integration="braze"),
         "ticket belongs to integration 'braze'",
     ),
-    ("extra key", {**_ticket(), "signature": "x"}, "ticket must have exactly the keys"),
-    ("missing key", {k: v for k, v in _ticket().items() if k != "users"}, "exactly the keys"),
-    ("unknown state", _ticket(state="done"), "ticket.state must be"),
-    ("bad timestamp", _ticket(submitted_at="yesterday"), "ticket.submitted_at must be"),
-    ("timestamp as number", _ticket(submitted_at=1796000000), "ticket.submitted_at must be"),
-    ("users not a list", _ticket(users={"a": 1}), "ticket.users and ticket.not_found must be"),
-    ("not_found not a list", _ticket(not_found="x"), "must be lists"),
-    ("not_found numbers", _ticket(not_found=[1]), "ticket.not_found must hold"),
+    ("extra key", ticket_for(CAROL, signature="x"), "ticket must have exactly the keys"),
+    ("missing key", without("users", ticket_for(CAROL)), "exactly the keys"),
+    ("unknown state", ticket_for(CAROL, state="done"), "ticket.state must be"),
+    ("bad timestamp", ticket_for(CAROL, submitted_at="yesterday"), "ticket.submitted_at must be"),
+    (
+        "timestamp as number",
+        ticket_for(CAROL, submitted_at=1796000000),
+        "ticket.submitted_at must be",
+    ),
+    ("users not a list", ticket_for(users={"a": 1}), "ticket.users and ticket.not_found must be"),
+    ("not_found not a list", ticket_for(CAROL, not_found="x"), "must be lists"),
+    ("not_found numbers", ticket_for(CAROL, not_found=[1]), "ticket.not_found must hold"),
     (
         "id as text",
-        _ticket(users=_user(crowdtwist_id=str(CAROL.crowdtwist_id))),
+        ticket_for(deletion_user(CAROL, crowdtwist_id=str(CAROL.crowdtwist_id))),
         "ticket.users[0].crowdtwist_id",
     ),
-    ("negative id", _ticket(users=_user(crowdtwist_id=-1)), "must be a positive integer"),
-    ("zero id", _ticket(users=_user(crowdtwist_id=0)), "must be a positive integer"),
-    ("bool id", _ticket(users=_user(crowdtwist_id=True)), "must be a positive integer"),
-    ("float id", _ticket(users=_user(crowdtwist_id=1.5)), "must be a positive integer"),
-    ("unknown status", _ticket(users=_user(status="deleted")), "ticket.users[0].status must be"),
-    ("extra user key", _ticket(users=[{**_user()[0], "x": 1}]), "ticket.users[0] must have"),
-    ("matched as text", _ticket(users=_user(matched="email:x")), "ticket.users[0].matched"),
-    ("detail as number", _ticket(users=_user(detail=5)), "ticket.users[0].detail"),
-    ("duplicated id", _ticket(users=_user() + _user()), "lists a CrowdTwist id twice"),
-    ("user not a mapping", _ticket(users=["371502284"]), "ticket.users[0] must have"),
+    (
+        "negative id",
+        ticket_for(deletion_user(CAROL, crowdtwist_id=-1)),
+        "must be a positive integer",
+    ),
+    ("zero id", ticket_for(deletion_user(CAROL, crowdtwist_id=0)), "must be a positive integer"),
+    ("bool id", ticket_for(deletion_user(CAROL, crowdtwist_id=True)), "must be a positive integer"),
+    ("float id", ticket_for(deletion_user(CAROL, crowdtwist_id=1.5)), "must be a positive integer"),
+    (
+        "unknown status",
+        ticket_for(deletion_user(CAROL, status="deleted")),
+        "ticket.users[0].status must be",
+    ),
+    ("extra user key", ticket_for(deletion_user(CAROL, x=1)), "ticket.users[0] must have"),
+    (
+        "matched as text",
+        ticket_for(deletion_user(CAROL, matched="email:x")),
+        "ticket.users[0].matched",
+    ),
+    ("detail as number", ticket_for(deletion_user(CAROL, detail=5)), "ticket.users[0].detail"),
+    ("duplicated id", ticket_for(CAROL, CAROL), "lists a CrowdTwist id twice"),
+    ("user not a mapping", ticket_for(users=["371502284"]), "ticket.users[0] must have"),
 ]
 
 
@@ -471,12 +464,12 @@ BAD_TICKETS: list[tuple[str, Any, str]] = [
     ("ticket", "fragment"), [pytest.param(t, f, id=n) for n, t, f in BAD_TICKETS]
 )
 async def test_bad_tickets_are_refused_before_any_request(
-    host: Host, outbound: Outbound, ticket: Any, fragment: str
+    host: Host, network: NetworkLog, ticket: Any, fragment: str
 ) -> None:
     with pytest.raises(ConfigurationError) as caught:
         await host.check(BASE, ticket)
     _assert_config_error(caught.value, fragment)
-    assert outbound.sent == []
+    assert network.silent  # not even a connection or a name lookup
 
 
 async def test_a_tampered_ticket_never_deletes(
@@ -484,7 +477,7 @@ async def test_a_tampered_ticket_never_deletes(
 ) -> None:
     """Tickets are not signed: a well-formed ticket naming someone else is accepted, but
     check_deletion only reads statuses; it never sends a DELETE."""
-    tampered = _ticket(users=_user(crowdtwist_id=ALICE.crowdtwist_id))
+    tampered = ticket_for(deletion_user(CAROL, crowdtwist_id=ALICE.crowdtwist_id))
     refreshed = await host.check(connection, tampered)
     assert refreshed["state"] == "pending"
     assert refreshed["users"][0]["crowdtwist_id"] == ALICE.crowdtwist_id
@@ -494,14 +487,14 @@ async def test_a_tampered_ticket_never_deletes(
 
 
 async def test_another_integrations_ticket_is_refused_live(
-    host: Host, sandbox: Sandbox, connection: dict[str, Any], outbound: Outbound
+    host: Host, sandbox: Sandbox, connection: dict[str, Any], network: NetworkLog
 ) -> None:
-    ticket = await host.submit(connection, {"email": [CAROL.email]})
-    sent = len(outbound.sent)
+    ticket = await host.submit(connection, CAROL_IDS)
+    served, connects = len(sandbox.log), len(network.connects)
     with pytest.raises(CrowdTwistError) as caught:
         await host.check(connection, {**ticket, "integration": "braze"})
     assert isinstance(caught.value, ValueError) and not caught.value.retryable
-    assert len(outbound.sent) == sent
+    assert len(sandbox.log) == served and len(network.connects) == connects
     assert connection_for(sandbox)["api_key"] not in str(caught.value)
 
 

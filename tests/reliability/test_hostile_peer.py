@@ -14,7 +14,8 @@ from aiohttp import web
 
 from crowdtwist_plugin.errors import ConfigurationError, ResponseError, TransientError
 from crowdtwist_plugin.settings import ConnectionSettings, email_key, parse_identifiers
-from tests.support import Host, exception_texts, key_forms
+from tests.helpers.host import Host
+from tests.helpers.secrets import exception_texts, key_forms
 
 CANARY = "Can4ry+/=&%#?:!*$,;~KEY"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -9,7 +9,6 @@ store) finishes every pending or half-submitted deletion.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,30 +16,23 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig, SandboxThread
+from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
 from host_stub.store import RequestStore
-from tests.reliability.support import (
-    CAROL,
-    Cli,
-    Exchange,
-    Host,
-    connection_for,
-    drop,
-    run_proxy,
-)
+from tests.helpers.cli import Cli
+from tests.helpers.host import Host, connection_for
+from tests.helpers.people import ANN, BOB, CAROL, CAROL_IDS, ERIN
+from tests.helpers.proxy import Exchange, drop, run_proxy
+from tests.helpers.waiting import wait_until
 
-BOB = DEMO_PEOPLE["bob"]
-ANN = DEMO_PEOPLE["ann"]
-ERIN = DEMO_PEOPLE["erin"]
 POLL = ["--poll-interval", "0.05", "--max-poll-interval", "0.1", "--max-wait", "10"]
 
 
-async def _deletes_settle(sandbox: Sandbox, expected_at_least: int, within: float = 2.0) -> None:
+async def _deletes_settle(sandbox: Sandbox, expected_at_least: int) -> None:
     """Wait until the sandbox has counted the DELETEs a delayed handler still owes."""
-    deadline = time.monotonic() + within
-    while sum(sandbox.counters.deletes_by_user.values()) < expected_at_least:
-        assert time.monotonic() < deadline, "the DELETE never reached the sandbox"
-        await asyncio.sleep(0.01)
+    await wait_until(
+        lambda: sum(sandbox.counters.deletes_by_user.values()) >= expected_at_least,
+        "the delayed DELETE reaching the sandbox",
+    )
 
 
 @pytest.mark.parametrize("resubmissions", [1, 2, 3])
@@ -68,9 +60,10 @@ async def test_submit_again_after_the_deletion_completed(
     host: Host, sandbox: Sandbox, connection: dict[str, Any]
 ) -> None:
     """Resubmitting once the person is gone is complete at once and sends no DELETE."""
-    await host.submit(connection, {"email": [CAROL.email]})
-    await asyncio.sleep(0.15)
-    again = await host.submit(connection, {"email": [CAROL.email]})
+    await host.submit(connection, CAROL_IDS)
+    deletions = sandbox.state.store.deletions
+    await wait_until(lambda: deletions.is_completed(CAROL.crowdtwist_id), "the deletion completing")
+    again = await host.submit(connection, CAROL_IDS)
     assert again["state"] == "complete"
     assert again["users"] == [] and again["not_found"] == [f"email:{CAROL.email}"]
     assert dict(sandbox.counters.deletes_by_user) == {CAROL.crowdtwist_id: 1}
@@ -82,15 +75,14 @@ async def test_cancelled_mid_delete_then_submit_again(
     """The host dies while the DELETE is in flight; the server still acts on it. The next
     submission (once the server has acted) finds the deletion and does not repeat it."""
     sandbox.add_fault("latency", endpoint="delete_user", seconds=0.2, times=1)
-    task = asyncio.ensure_future(host.submit(connection, {"email": [CAROL.email]}))
-    while not any(r.endpoint == "deletion_status" for r in sandbox.log):  # noqa: ASYNC110
-        await asyncio.sleep(0.005)
-    await asyncio.sleep(0.05)
+    task = asyncio.ensure_future(host.submit(connection, CAROL_IDS))
+    # The sandbox takes the fault when the DELETE arrives, and holds the DELETE there.
+    await wait_until(lambda: sandbox.state.faults.snapshot() == [], "the DELETE arriving")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     await _deletes_settle(sandbox, 1)
-    again = await host.submit(connection, {"email": [CAROL.email]})
+    again = await host.submit(connection, CAROL_IDS)
     assert again["users"][0]["status"] == "in_progress"
     assert dict(sandbox.counters.deletes_by_user) == {CAROL.crowdtwist_id: 1}
 
@@ -117,7 +109,7 @@ async def _submit_losing_the_delete_answer(
             return None
 
         api.rule = rule
-        ticket = await host.submit(connection, {"email": [CAROL.email]})
+        ticket = await host.submit(connection, CAROL_IDS)
     return ticket, lost
 
 
@@ -174,7 +166,7 @@ def test_resume_finishes_a_row_left_submitting(
 ) -> None:
     """The plugin ran (DELETE sent), the host died before persisting the ticket."""
     thread, sandbox = cli_sandbox
-    identifiers = {"email": [CAROL.email]}
+    identifiers = CAROL_IDS
     asyncio.run(host.submit(connection_for(sandbox), identifiers))
     store = RequestStore(cli.store_path)
     row = store.create("deletion", "crowdtwist", identifiers, "submitting")
@@ -192,7 +184,7 @@ def test_resume_submits_a_row_whose_plugin_call_never_happened(
 ) -> None:
     thread, sandbox = cli_sandbox
     store = RequestStore(cli.store_path)
-    row = store.create("deletion", "crowdtwist", {"email": [CAROL.email]}, "submitting")
+    row = store.create("deletion", "crowdtwist", CAROL_IDS, "submitting")
     code, out, err = cli.run("resume", *POLL)
     assert code == 0, (out, err)
     finished = RequestStore(cli.store_path).get(row.id)

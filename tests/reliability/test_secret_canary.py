@@ -25,13 +25,13 @@ import vcr
 
 from crowdtwist_plugin.errors import CrowdTwistError
 from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread, run_sandbox
-from tests.reliability.support import (
-    ALICE,
-    CAROL,
-    CASSETTES,
-    Cli,
-    Host,
-    connection_for,
+from tests.helpers.cassettes import CASSETTES, FILTERS
+from tests.helpers.cli import Cli
+from tests.helpers.host import Host, connection_for
+from tests.helpers.people import ALICE, ALICE_IDS, CAROL, CAROL_IDS
+from tests.helpers.secrets import (
+    CANARY_KEY,
+    DEFAULT_KEY,
     exception_texts,
     leaks_in,
     leaks_in_bytes,
@@ -41,15 +41,12 @@ from tests.reliability.support import (
 _rng = random.Random(6)
 _PRINTABLE = string.ascii_letters + string.digits + string.punctuation
 CANARY_KEYS = {
-    "url-syntax": "a+b/c=d&e%",
+    "url-syntax": CANARY_KEY,
     "long-300": "".join(_rng.choice(_PRINTABLE) for _ in range(300)),
     "specials": "k#?;:@[]!$'()*,~`^{}|\\\"<>=&%+/",
     "random-32": "".join(_rng.choice(_PRINTABLE) for _ in range(32)),
 }
-DEFAULT_KEY = SandboxConfig().api_key
 OTHER_KEY = "the-sandbox-expects-this-one"
-ALICE_IDS = {"email": [ALICE.email]}
-CAROL_IDS = {"email": [CAROL.email]}
 
 
 @pytest.fixture(params=sorted(CANARY_KEYS))
@@ -316,14 +313,8 @@ def test_no_cassette_holds_any_key() -> None:
 def test_a_cassette_recorded_with_the_canary_key_does_not_hold_it(
     tmp_path: Path, host: Host
 ) -> None:
-    """Record with the project's filters (see tests/plugin/conftest.py), then look."""
-    recorder = vcr.VCR(
-        record_mode="all",
-        filter_query_parameters=["api_key"],
-        filter_headers=["X-CT-Authorization"],
-        match_on=("method", "scheme", "path", "query", "body"),
-        decode_compressed_response=True,
-    )
+    """Record with the project's filters (without the response scrubber), then look."""
+    recorder = vcr.VCR(record_mode="all", **FILTERS)
     canary = CANARY_KEYS["url-syntax"]
     cassette = tmp_path / "canary.yaml"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 
 import backoff
 import pytest
@@ -23,6 +22,7 @@ from crowdtwist_plugin.pacing import (
 )
 from crowdtwist_plugin.retry import RetryPolicy, retry_waits
 from crowdtwist_plugin.throttle import CAP_SLACK, Throttle
+from tests.helpers.host import CeilingRandom
 
 TARGET = 100.0
 
@@ -104,11 +104,7 @@ def test_burst_is_small_and_at_least_one() -> None:
 
 
 def test_retry_waits_honour_retry_after_else_back_off_with_full_jitter() -> None:
-    class Ceiling(random.Random):
-        def uniform(self, a: float, b: float) -> float:
-            return b
-
-    waits = retry_waits(RetryPolicy(base=1.0, max_backoff=5.0, rng=Ceiling()))
+    waits = retry_waits(RetryPolicy(base=1.0, max_backoff=5.0, rng=CeilingRandom()))
     waits.send(None)  # backoff primes the generator
     assert waits.send(TransientError("HTTP 503")) == 1.0
     assert waits.send(TransientError("HTTP 429", retry_after=7.0)) == 7.0

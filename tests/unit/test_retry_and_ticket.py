@@ -13,6 +13,8 @@ from crowdtwist_plugin.access import member_since, windows
 from crowdtwist_plugin.errors import ConfigurationError
 from crowdtwist_plugin.retry import RetryPolicy, parse_retry_after
 from crowdtwist_plugin.ticket import Status, Ticket, UserDeletion
+from tests.helpers.people import CAROL
+from tests.helpers.tickets import SUBMITTED_AT, ticket_for
 
 NOW = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
 
@@ -88,9 +90,17 @@ def test_ticket_round_trip() -> None:
     assert Ticket.from_json(data, "crowdtwist") == ticket
 
 
-GOOD: dict[str, Any] = Ticket("crowdtwist", "2026-11-27T10:00:00Z", (user("queued"),), ()).to_json(
-    False
-)
+def test_the_tests_tickets_are_the_plugins_own() -> None:
+    """``ticket_for`` builds exactly what the plugin writes, so the tickets tests make by
+    hand would notice a change in the shape."""
+    carol = UserDeletion(CAROL.crowdtwist_id, (f"email:{CAROL.email}",), Status("queued"), "Queued")
+    assert ticket_for(CAROL) == Ticket("crowdtwist", SUBMITTED_AT, (carol,), ()).to_json(False)
+    assert Ticket.from_json(ticket_for(CAROL), "crowdtwist") == Ticket(
+        "crowdtwist", SUBMITTED_AT, (carol,), ()
+    )
+
+
+GOOD: dict[str, Any] = ticket_for(CAROL)
 
 
 @pytest.mark.parametrize(

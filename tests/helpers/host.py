@@ -1,44 +1,29 @@
-"""Helpers shared by the plugin and reliability suites: a pluggy host in miniature, fake
-waits, connections to the sandbox, duplicate checks and key-leak scanners."""
+"""The host stub's plugin manager with the CrowdTwist plugin, built with the tests' options.
+
+Retry waits are backoff's real sleeps, kept to milliseconds by ``TEST_RETRY``; the
+throttle's sleep is ``instant_sleep``. What the plugin waited is read from its log records
+(``RetryLog``), never from the sleeps themselves.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
-import re
-import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import attrs
-from yarl import URL
 
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.plugin import CrowdTwistPlugin
 from crowdtwist_plugin.retry import RetryPolicy
 from host_stub.plugins import call_hook, make_plugin_manager
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox
+from host_stub.sandbox import Sandbox
 from tests.packaging.schema_check import assert_matches_schema
 
 FAST_RATE = 600_000  # requests per minute: the throttle never holds anything back
-CATEGORIES = ("activities", "activity_history", "rewards", "purchases", "receipts", "redemptions")
-ALICE = DEMO_PEOPLE["alice"]
-CAROL = DEMO_PEOPLE["carol"]
-# What the sandbox holds on alice, per report category (redemptions include the older ones
-# that only the date windows reach).
-ALICE_COUNTS = {
-    "activities": ALICE.records.activities,
-    "activity_history": ALICE.records.activity_history,
-    "rewards": ALICE.records.rewards,
-    "purchases": ALICE.records.purchases,
-    "receipts": ALICE.records.receipts,
-    "redemptions": ALICE.records.redemptions + ALICE.records.old_redemptions,
-}
-
-
+SHORT_READ = 0.1  # seconds: a socket-read timeout that a latency fault of 0.3 s outlasts
 # Retry waits are backoff's real sleeps: the tests' policy keeps them to milliseconds.
 TEST_RETRY = RetryPolicy(base=0.001, max_backoff=0.03, max_retry_after=0.2)
 
@@ -48,6 +33,13 @@ async def instant_sleep(seconds: float) -> None:
     await asyncio.sleep(0)
 
 
+class CeilingRandom(random.Random):
+    """Full jitter without the jitter: ``uniform(a, b)`` is always ``b``."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
 def test_options(**changes: Any) -> ClientOptions:
     """Options for tests: millisecond retries, a throttle that never waits, seeded jitter."""
     defaults: dict[str, Any] = {
@@ -55,6 +47,9 @@ def test_options(**changes: Any) -> ClientOptions:
         "sleep": instant_sleep,
     }
     return ClientOptions(**{**defaults, **changes})
+
+
+test_options.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 class Host:
@@ -119,6 +114,7 @@ class RetryLog(logging.Handler):
 
 
 def connection_for(sandbox: Sandbox, **extra: Any) -> dict[str, Any]:
+    """A connection to ``sandbox`` at a rate the throttle never holds back."""
     return {
         "api_key": sandbox.api_key,
         "api_base_url": sandbox.api_base_url,
@@ -126,59 +122,3 @@ def connection_for(sandbox: Sandbox, **extra: Any) -> dict[str, Any]:
         "rate_limit_per_minute": FAST_RATE,
         **extra,
     }
-
-
-def record_ids(records: list[Any]) -> list[str]:
-    """A stable identity per record, for duplicate checks."""
-    return [json.dumps(r, sort_keys=True) for r in records]
-
-
-def assert_no_duplicates(report: Mapping[str, Any]) -> None:
-    ids = [s["crowdtwist_id"] for s in report["subjects"]]
-    assert len(ids) == len(set(ids)), "a CrowdTwist user appears twice"
-    for subject in report["subjects"]:
-        for category, records in subject["data"].items():
-            keys = record_ids(records)
-            assert len(keys) == len(set(keys)), f"duplicated record in {category}"
-
-
-# --- secrets ----------------------------------------------------------------------------------
-
-
-def key_forms(key: str) -> set[str]:
-    """The key as it may appear in text: raw, percent-, plus- and yarl-encoded."""
-    forms = {key, quote(key, safe=""), quote_plus(key, safe=""), quote(key)}
-    forms.add(URL("http://x/").with_query(k=key).raw_query_string.removeprefix("k="))
-    # A very long key could be cut by a log formatter: look for a long prefix too.
-    if len(key) > 40:
-        forms.add(key[:32])
-    return {f for f in forms if f}
-
-
-QUERY_KEY = re.compile(r"(api_key=)(?!\*\*\*)[^&\s\"'#<>]+")
-HEADER_KEY = re.compile(r"(CTApiKey\s+)(?!\*\*\*)[^\s\"',}]+")
-
-
-def leaks_in(text: str, keys: list[str]) -> list[str]:
-    """Every form of any key found in ``text``, plus any unredacted api_key / CTApiKey value."""
-    found = [f for key in keys for f in key_forms(key) if f in text]
-    found += [m.group(0) for pattern in (QUERY_KEY, HEADER_KEY) for m in pattern.finditer(text)]
-    return found
-
-
-def exception_texts(exc: BaseException, _seen: set[int] | None = None) -> Iterator[str]:
-    """Every text a host could log or persist about ``exc`` and the exceptions behind it."""
-    seen = _seen if _seen is not None else set()
-    if id(exc) in seen:
-        return
-    seen.add(id(exc))
-    yield str(exc)
-    yield repr(exc)
-    yield repr(exc.args)
-    yield from (str(a) for a in exc.args)
-    yield repr(vars(exc)) if hasattr(exc, "__dict__") else ""
-    yield "".join(traceback.format_exception(exc))
-    yield "".join(traceback.format_exception_only(exc))
-    for linked in (exc.__cause__, exc.__context__):
-        if linked is not None:
-            yield from exception_texts(linked, seen)

@@ -1,0 +1,24 @@
+"""The sandbox's demo members the tests talk about, and what the sandbox holds on alice."""
+
+from __future__ import annotations
+
+from host_stub.sandbox import DEMO_PEOPLE
+
+ALICE, ANN, BOB, CAROL, DAVE, ERIN = (
+    DEMO_PEOPLE[name] for name in ("alice", "ann", "bob", "carol", "dave", "erin")
+)
+DEMO_IDS = {name: person.crowdtwist_id for name, person in DEMO_PEOPLE.items()}
+ALICE_IDS = {"email": [ALICE.email]}
+CAROL_IDS = {"email": [CAROL.email]}
+
+CATEGORIES = ("activities", "activity_history", "rewards", "purchases", "receipts", "redemptions")
+# What the sandbox holds on alice, per report category (redemptions include the older ones
+# that only the date windows reach).
+ALICE_COUNTS = {
+    "activities": ALICE.records.activities,
+    "activity_history": ALICE.records.activity_history,
+    "rewards": ALICE.records.rewards,
+    "purchases": ALICE.records.purchases,
+    "receipts": ALICE.records.receipts,
+    "redemptions": ALICE.records.redemptions + ALICE.records.old_redemptions,
+}
