@@ -37,6 +37,7 @@ async def handle_access(
     async with open_client(settings, options, throttles) as client:
         subjects, not_found = await find_subjects(client, wanted)
         data = await gather_all(collect(client, s) for s in subjects)
+        stats = client.stats
     return {
         "integration": INTEGRATION,
         "subjects": [
@@ -50,6 +51,7 @@ async def handle_access(
             for subject, categories in zip(subjects, data, strict=True)
         ],
         "not_found": not_found,
+        "stats": stats.to_json(),
     }
 
 

@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar
@@ -31,6 +32,7 @@ from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing import DEFAULT_429_PAUSE
 from crowdtwist_plugin.retry import RETRYABLE_STATUSES, parse_retry_after, retry_waits
 from crowdtwist_plugin.settings import ConnectionSettings
+from crowdtwist_plugin.stats import CallStats
 from crowdtwist_plugin.throttle import Throttle, Throttles
 
 log = logging.getLogger("crowdtwist_plugin")
@@ -184,9 +186,11 @@ class CrowdTwistClient:
         *,
         throttle: Throttle,
         options: ClientOptions,
+        stats: CallStats | None = None,
     ) -> None:
         self.settings = settings
         self.options = options
+        self.stats = stats or CallStats()
         self._session = session
         self._throttle = throttle
         self._send = self.retrying(self._attempt, giveup=lambda exc: exc.maybe_processed)
@@ -206,7 +210,7 @@ class CrowdTwistClient:
             max_time=policy.max_time,
             jitter=None,  # retry_waits applies full jitter itself, never to Retry-After
             giveup=lambda exc: isinstance(exc, TransientError) and giveup(exc),
-            on_backoff=_log_retry,
+            on_backoff=self._log_retry,
             logger=None,  # _log_retry names the endpoint template, never the URL
             policy=policy,
         )(attempt)
@@ -259,7 +263,10 @@ class CrowdTwistClient:
         resend: bool,
     ) -> Reply:
         reason: str | None = None
+        asked = time.monotonic()
         async with self._throttle.slot():
+            self.stats.budget_wait_s += time.monotonic() - asked
+            self.stats.sent(endpoint.name)
             try:
                 async with self._session.request(
                     endpoint.method,
@@ -303,9 +310,21 @@ class CrowdTwistClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _log_retry(self, details: Mapping[str, Any]) -> None:
+        self.stats.retries += 1
+        failure = details["exception"]
+        log.info(
+            "%s; retrying in %.2fs (attempt %d)",
+            failure,
+            details["wait"],
+            details["tries"],
+            extra={"endpoint": getattr(failure, "endpoint", None), "wait": details["wait"]},
+        )
+
     def _judge(self, reply: Reply, retry_after_header: str | None, resend: bool) -> Reply:
         status, name = reply.status, reply.endpoint.name
         if status == 429:
+            self.stats.responses_429 += 1
             retry_after = parse_retry_after(retry_after_header)
             pause = DEFAULT_429_PAUSE if retry_after is None else retry_after
             self._throttle.throttled_by_service(min(pause, self.options.retry.max_retry_after))
@@ -325,20 +344,12 @@ class CrowdTwistClient:
         return reply
 
 
-def _log_retry(details: Mapping[str, Any]) -> None:
-    failure = details["exception"]
-    log.info(
-        "%s; retrying in %.2fs (attempt %d)",
-        failure,
-        details["wait"],
-        details["tries"],
-        extra={"endpoint": getattr(failure, "endpoint", None), "wait": details["wait"]},
-    )
-
-
 @asynccontextmanager
 async def open_client(
-    settings: ConnectionSettings, options: ClientOptions, throttles: Throttles | None = None
+    settings: ConnectionSettings,
+    options: ClientOptions,
+    throttles: Throttles | None = None,
+    stats: CallStats | None = None,
 ) -> AsyncIterator[CrowdTwistClient]:
     """A client with its own session (always closed) and the connection's shared throttle."""
     timeout = aiohttp.ClientTimeout(
@@ -357,7 +368,9 @@ async def open_client(
         session._retry_connection = False
         throttle = (throttles or Throttles(options)).for_settings(settings)
         try:
-            yield CrowdTwistClient(settings, session, throttle=throttle, options=options)
+            yield CrowdTwistClient(
+                settings, session, throttle=throttle, options=options, stats=stats
+            )
         except CrowdTwistError as exc:
             exc.redact(settings.redact)
             raise

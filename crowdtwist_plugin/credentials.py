@@ -17,6 +17,7 @@ from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, open_client
 from crowdtwist_plugin.errors import AuthenticationError, CrowdTwistError
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.settings import ConnectionSettings
+from crowdtwist_plugin.stats import CallStats
 from crowdtwist_plugin.tasks import gather_all
 from crowdtwist_plugin.throttle import Throttles
 
@@ -32,22 +33,26 @@ async def validate_credentials(
         settings = ConnectionSettings.from_mapping(connection)
     except CrowdTwistError as exc:
         check = {"name": "connection", "ok": False, "detail": str(exc)}
-        return {"ok": False, "checks": [check]}
+        return {"ok": False, "checks": [check], "stats": CallStats().to_json()}
     # A check should answer quickly; one retry covers a passing glitch.
     quick = attrs.evolve(options, retry=attrs.evolve(options.retry, max_tries=2, max_time=20.0))
+    stats = CallStats()
     try:
         async with asyncio.timeout(options.credentials_deadline):
-            checks = await _run_checks(settings, quick, throttles)
+            checks = await _run_checks(settings, quick, throttles, stats)
     except TimeoutError:
         detail = f"no complete answer within {options.credentials_deadline:g} s"
         checks = [{"name": name, "ok": False, "detail": detail} for name in CHECKS]
-    return {"ok": all(c["ok"] for c in checks), "checks": checks}
+    return {"ok": all(c["ok"] for c in checks), "checks": checks, "stats": stats.to_json()}
 
 
 async def _run_checks(
-    settings: ConnectionSettings, options: ClientOptions, throttles: Throttles | None
+    settings: ConnectionSettings,
+    options: ClientOptions,
+    throttles: Throttles | None,
+    stats: CallStats,
 ) -> list[dict[str, Any]]:
-    async with open_client(settings, options, throttles) as client:
+    async with open_client(settings, options, throttles, stats) as client:
         return await gather_all(
             [
                 _check(client, "main_api", endpoints.PROGRAM_ACTIVITIES, {}, (200,)),

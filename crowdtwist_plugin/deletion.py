@@ -51,8 +51,9 @@ async def submit_deletion(
         subjects, not_found = await find_subjects(client, wanted, complete=False)
         flow = _Deletions(client, {} if routes is None else routes)
         users = await gather_all(flow.submit(s.crowdtwist_id, s.matched) for s in subjects)
+        stats = client.stats
     ticket = Ticket(INTEGRATION, submitted_at, tuple(users), tuple(not_found))
-    return ticket.to_json(settings.deletion_complete_on_submit)
+    return {**ticket.to_json(settings.deletion_complete_on_submit), "stats": stats.to_json()}
 
 
 async def check_deletion(
@@ -67,8 +68,9 @@ async def check_deletion(
     async with open_client(settings, options, throttles) as client:
         flow = _Deletions(client, {} if routes is None else routes)
         users = await gather_all(flow.refresh(user) for user in last.users)
+        stats = client.stats
     refreshed = Ticket(last.integration, last.submitted_at, tuple(users), last.not_found)
-    return refreshed.to_json(settings.deletion_complete_on_submit)
+    return {**refreshed.to_json(settings.deletion_complete_on_submit), "stats": stats.to_json()}
 
 
 class _Deletions:

@@ -14,6 +14,7 @@ from typing import Any
 
 from crowdtwist_plugin.client import CrowdTwistClient, Endpoint
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
+from crowdtwist_plugin.progress import Progress
 from crowdtwist_plugin.tasks import gather_all
 
 MAX_PAGES = 10_000
@@ -40,7 +41,16 @@ async def fetch_list(
 ) -> list[Any]:
     """An unpaged collection."""
     reply = await client.request(endpoint, path_args, params=params)
-    return reply.records(keys)
+    records = reply.records(keys)
+    if "page_number" not in params:
+        progress = Progress(collection_of(endpoint), pages_known=1)
+        progress.page(len(records))
+    return records
+
+
+def collection_of(endpoint: Endpoint) -> str:
+    """The collection an endpoint reads, for progress: the template's last segment."""
+    return endpoint.template.rsplit("/", 1)[-1]
 
 
 async def fetch_paged(
@@ -66,8 +76,12 @@ async def fetch_paged(
         if not isinstance(paging, dict):
             raise ResponseError("response has no paging object", endpoint=endpoint.name)
         shape = (_count(paging, "total", endpoint), _count(paging, "pages", endpoint))
-        return reply.records(keys), shape
+        records = reply.records(keys)
+        progress.pages_known = shape[1]
+        progress.page(len(records))
+        return records, shape
 
+    progress = Progress(collection_of(endpoint))
     first_page = await page(1)
     if first_page is None:
         return []
@@ -109,9 +123,13 @@ async def fetch_numbered(
     end that is not empty means the paging cannot be trusted.
     """
 
+    progress = Progress(collection_of(endpoint))
+
     async def page(number: int) -> list[Any]:
         query = {**params, "page_size": page_size, "page_number": number}
-        return await fetch_list(client, endpoint, path_args, query)
+        items = await fetch_list(client, endpoint, path_args, query)
+        progress.page(len(items))
+        return items
 
     records: list[Any] = []
     longest, ended = 0, False

@@ -32,6 +32,8 @@ class State(StrEnum):
 STATUS_RANK = {Status.QUEUED: 0, Status.IN_PROGRESS: 1, Status.COMPLETED: 2, Status.REJECTED: 2}
 FINAL = frozenset({Status.COMPLETED, Status.REJECTED})
 TICKET_KEYS = frozenset({"integration", "state", "submitted_at", "users", "not_found"})
+# What the last call cost; read back, it is ignored (the new call has its own).
+OPTIONAL_TICKET_KEYS = frozenset({"stats"})
 USER_KEYS = frozenset({"crowdtwist_id", "matched", "status", "detail"})
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
 
@@ -92,9 +94,10 @@ class Ticket:
         """Read a ticket back, refusing anything this plugin did not write."""
         if not isinstance(ticket, Mapping):
             raise ConfigurationError(f"ticket must be a mapping, got {type(ticket).__name__}")
-        if set(ticket) != TICKET_KEYS:
+        if not TICKET_KEYS <= set(ticket) <= TICKET_KEYS | OPTIONAL_TICKET_KEYS:
             raise ConfigurationError(
-                f"ticket must have exactly the keys {', '.join(sorted(TICKET_KEYS))}"
+                f"ticket must have exactly the keys {', '.join(sorted(TICKET_KEYS))} "
+                "(and may carry stats)"
             )
         if ticket["integration"] != integration:
             raise ConfigurationError(

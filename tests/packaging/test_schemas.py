@@ -72,11 +72,10 @@ def test_shared_definitions_are_identical_in_every_schema() -> None:
 
 
 @pytest.mark.parametrize("name", ["credential-check", "access-report", "deletion-ticket"])
-def test_stats_is_described_and_optional_for_now(name: str) -> None:
+def test_stats_is_described_and_required(name: str) -> None:
     schema = load_schema(name)
     assert schema["properties"]["stats"]["$ref"] == "#/$defs/stats"
-    assert "optional" in schema["properties"]["stats"]["$comment"]
-    assert "stats" not in schema["required"]
+    assert "stats" in schema["required"]
     assert set(schema["$defs"]["stats"]["required"]) == {
         "requests",
         "by_endpoint",
@@ -104,7 +103,18 @@ def test_connection_schema_names_exactly_the_contract_keys() -> None:
 
 # --- negative cases: what the schemas must refuse ----------------------------------------------
 
+STATS: dict[str, Any] = {
+    "requests": 847,
+    "by_endpoint": {"GET /v2/users/{user_id}/receipts": 2, "POST /v2/members": 4},
+    "retries": 3,
+    "responses_429": 0,
+    "budget_wait_s": 10.9,
+    "elapsed_s": 11.7,
+}
+
+
 REPORT: dict[str, Any] = {
+    "stats": STATS,
     "integration": "crowdtwist",
     "subjects": [
         {
@@ -125,6 +135,7 @@ REPORT: dict[str, Any] = {
     "not_found": ["user_id:NOPE-1"],
 }
 TICKET: dict[str, Any] = {
+    "stats": STATS,
     "integration": "crowdtwist",
     "state": "pending",
     "submitted_at": "2026-11-27T10:00:00Z",
@@ -139,19 +150,12 @@ TICKET: dict[str, Any] = {
     "not_found": [],
 }
 CHECK: dict[str, Any] = {
+    "stats": STATS,
     "ok": False,
     "checks": [
         {"name": "main_api", "ok": False, "detail": "CrowdTwist rejected the API key (HTTP 403)"},
         {"name": "pos_api", "ok": True, "detail": "reachable"},
     ],
-}
-STATS: dict[str, Any] = {
-    "requests": 847,
-    "by_endpoint": {"GET /v2/users/{user_id}/receipts": 2, "POST /v2/members": 4},
-    "retries": 3,
-    "responses_429": 0,
-    "budget_wait_s": 10.9,
-    "elapsed_s": 11.7,
 }
 
 
@@ -202,6 +206,16 @@ DELETE = object()
 )
 def test_contract_examples_match(hook: str, document: dict[str, Any]) -> None:
     assert_matches_schema(hook, document)
+
+
+@pytest.mark.parametrize(
+    ("hook", "document"),
+    [("validate_credentials", CHECK), ("handle_access", REPORT), ("check_deletion", TICKET)],
+)
+def test_an_output_without_stats_is_refused(hook: str, document: dict[str, Any]) -> None:
+    without = {k: v for k, v in document.items() if k != "stats"}
+    with pytest.raises(AssertionError):
+        assert_matches_schema(hook, without)
 
 
 @pytest.mark.parametrize(

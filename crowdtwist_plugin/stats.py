@@ -1,0 +1,39 @@
+"""What one hook call cost: requests by endpoint template, retries, 429s, waiting, time.
+
+Only endpoint templates are counted, never URLs or identifiers, so the ``stats`` object
+can be stored and shown anywhere.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from typing import Any
+
+import attrs
+
+
+@attrs.define
+class CallStats:
+    """Counters for one hook call; ``to_json`` is the contract's ``stats`` object."""
+
+    started: float = attrs.field(factory=time.monotonic)
+    requests: int = 0
+    by_endpoint: collections.Counter[str] = attrs.field(factory=collections.Counter)
+    retries: int = 0
+    responses_429: int = 0
+    budget_wait_s: float = 0.0
+
+    def sent(self, endpoint: str) -> None:
+        self.requests += 1
+        self.by_endpoint[endpoint] += 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "by_endpoint": dict(sorted(self.by_endpoint.items())),
+            "retries": self.retries,
+            "responses_429": self.responses_429,
+            "budget_wait_s": round(self.budget_wait_s, 3),
+            "elapsed_s": round(time.monotonic() - self.started, 3),
+        }
