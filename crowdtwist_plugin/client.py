@@ -22,6 +22,7 @@ import attrs
 import backoff
 from yarl import URL
 
+from crowdtwist_plugin.budget import Budget, RedisBudget, budget_namespace
 from crowdtwist_plugin.errors import (
     AuthenticationError,
     CrowdTwistError,
@@ -29,7 +30,7 @@ from crowdtwist_plugin.errors import (
     TransientError,
 )
 from crowdtwist_plugin.options import ClientOptions
-from crowdtwist_plugin.pacing import DEFAULT_429_PAUSE
+from crowdtwist_plugin.pacing import DEFAULT_429_PAUSE, burst_for
 from crowdtwist_plugin.retry import RETRYABLE_STATUSES, parse_retry_after, retry_waits
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
@@ -187,8 +188,10 @@ class CrowdTwistClient:
         throttle: Throttle,
         options: ClientOptions,
         stats: CallStats | None = None,
+        shared: Budget | None = None,
     ) -> None:
         self.settings = settings
+        self._shared = shared
         self.options = options
         self.stats = stats or CallStats()
         self._session = session
@@ -264,7 +267,7 @@ class CrowdTwistClient:
     ) -> Reply:
         reason: str | None = None
         asked = time.monotonic()
-        async with self._throttle.slot():
+        async with self._throttle.slot(self._shared):
             self.stats.budget_wait_s += time.monotonic() - asked
             self.stats.sent(endpoint.name)
             try:
@@ -294,7 +297,7 @@ class CrowdTwistClient:
                 endpoint=endpoint.name,
             )
         log.debug("%s -> HTTP %d", endpoint.name, reply.status)
-        return self._judge(reply, retry_after_header, resend)
+        return await self._judge(reply, retry_after_header, resend)
 
     async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes | None:
         """The body, decompressed, or None once it passes the cap (the rest is not read)."""
@@ -321,13 +324,15 @@ class CrowdTwistClient:
             extra={"endpoint": getattr(failure, "endpoint", None), "wait": details["wait"]},
         )
 
-    def _judge(self, reply: Reply, retry_after_header: str | None, resend: bool) -> Reply:
+    async def _judge(self, reply: Reply, retry_after_header: str | None, resend: bool) -> Reply:
         status, name = reply.status, reply.endpoint.name
         if status == 429:
             self.stats.responses_429 += 1
             retry_after = parse_retry_after(retry_after_header)
             pause = DEFAULT_429_PAUSE if retry_after is None else retry_after
-            self._throttle.throttled_by_service(min(pause, self.options.retry.max_retry_after))
+            await self._throttle.throttled_by_service(
+                min(pause, self.options.retry.max_retry_after), self._shared
+            )
             raise TransientError("HTTP 429", endpoint=name, retry_after=retry_after)
         self._throttle.accepted()
         if status == 403:
@@ -367,10 +372,29 @@ async def open_client(
         # client switches this off the same way (there is no public option).
         session._retry_connection = False
         throttle = (throttles or Throttles(options)).for_settings(settings)
+        shared = _shared_budget(settings, options)
         try:
             yield CrowdTwistClient(
-                settings, session, throttle=throttle, options=options, stats=stats
+                settings, session, throttle=throttle, options=options, stats=stats, shared=shared
             )
         except CrowdTwistError as exc:
             exc.redact(settings.redact)
             raise
+        finally:
+            if shared is not None:
+                await shared.aclose()
+
+
+def _shared_budget(settings: ConnectionSettings, options: ClientOptions) -> Budget | None:
+    """The fleet's budget in Redis, when the connection names one (closed per hook call;
+    the Redis connection underneath is shared by every call in the loop)."""
+    if settings.rate_limit_redis_url is None:
+        return None
+    rate = settings.requests_per_second
+    return RedisBudget.connect(
+        settings.rate_limit_redis_url,
+        namespace=budget_namespace(settings.api_key, settings.api_origin, settings.pos_origin),
+        rate=rate,
+        burst=burst_for(rate),
+        connect_timeout=options.connect_timeout,
+    )

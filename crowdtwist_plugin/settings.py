@@ -13,6 +13,7 @@ from urllib.parse import quote, quote_plus
 import attrs
 from yarl import URL
 
+from crowdtwist_plugin.budget.redis_budget import RedisURL
 from crowdtwist_plugin.errors import ConfigurationError
 
 log = logging.getLogger("crowdtwist_plugin")
@@ -31,6 +32,7 @@ CONNECTION_KEYS = frozenset(
         "rate_limit_per_minute",
         "target_utilization",
         "deletion_complete_on_submit",
+        "rate_limit_redis_url",
     }
 )
 IDENTIFIER_CATEGORIES = ("email", "user_id")
@@ -69,6 +71,8 @@ class ConnectionSettings:
     rate_limit_per_minute: float = 10_000.0
     target_utilization: float = 0.75
     deletion_complete_on_submit: bool = False
+    # A budget shared through Redis by every worker with this key (password hidden).
+    rate_limit_redis_url: RedisURL | None = None
 
     def redact(self, text: str) -> str:
         """``text`` with the API key, in every encoding it may travel in, replaced."""
@@ -98,6 +102,7 @@ class ConnectionSettings:
             rate_limit_per_minute=_positive(connection, "rate_limit_per_minute", 10_000.0),
             target_utilization=_utilization(connection.get("target_utilization", 0.75)),
             deletion_complete_on_submit=_flag(connection, "deletion_complete_on_submit"),
+            rate_limit_redis_url=_redis_url(connection.get("rate_limit_redis_url")),
         )
         if settings.requests_per_second * 60 < MIN_REQUESTS_PER_MINUTE:
             raise ConfigurationError(
@@ -174,6 +179,16 @@ def _base_url(name: str, value: object) -> str:
         # Allowed (proxies, recording), but the API key will go there: say so every time.
         log.warning("%s sends the API key to %s, which is not a CrowdTwist host", name, host)
     return str(url.origin())
+
+
+def _redis_url(value: object) -> RedisURL | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"rate_limit_redis_url must be a string, got {type(value).__name__}"
+        )
+    return RedisURL.parse(value)
 
 
 def _choice(connection: Mapping[str, Any], name: str) -> UserIdType:

@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 
 from asyncio_throttle.throttler import Throttler
 
+from crowdtwist_plugin.budget import Budget
 from crowdtwist_plugin.options import ClientOptions, Clock, Sleep
 from crowdtwist_plugin.pacing import AdaptiveRate, Schedule
 from crowdtwist_plugin.settings import ConnectionSettings
@@ -73,9 +74,14 @@ class Throttle:
         """A response that was not a 429 arrived."""
         self.rules.accepted(self._clock())
 
-    def throttled_by_service(self, pause: float) -> None:
-        """A 429 arrived: every start sharing this budget waits ``pause`` seconds."""
+    async def throttled_by_service(self, pause: float, shared: Budget | None = None) -> None:
+        """A 429 arrived: every start sharing this budget waits ``pause`` seconds.
+
+        With a ``shared`` budget every worker sharing it pauses and slows down too.
+        """
         self.rules.throttled_by_service(self._clock(), pause, saturated=self._queued > 0)
+        if shared is not None:
+            await shared.penalise(pause)
         log.info(
             "HTTP 429: every request sharing this budget pauses %.2fs; rate now %.3g/s",
             pause,
@@ -84,8 +90,12 @@ class Throttle:
         )
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Wait for a free in-flight slot and a start in the budget; hold the slot inside."""
+    async def slot(self, shared: Budget | None = None) -> AsyncIterator[None]:
+        """Wait for a free in-flight slot and a start in the budget; hold the slot inside.
+
+        With a ``shared`` budget (Redis) the start comes from it instead of this process's
+        schedule: the in-flight bound, the FIFO turn and this process's pause still apply.
+        """
         async with self._slots:
             self._queued += 1
             try:
@@ -93,10 +103,18 @@ class Throttle:
             finally:
                 self._queued -= 1
             try:
-                await self._wait_for_start()
+                await (self._wait_for_shared(shared) if shared else self._wait_for_start())
             finally:
                 self._turn.release()
             yield
+
+    async def _wait_for_shared(self, shared: Budget) -> None:
+        pause = self.rules.pause_left(self._clock())
+        if pause > 0:
+            await self._sleep(pause)
+        wait = await shared.reserve()
+        if wait > 0:
+            await self._sleep(wait)
 
     async def _wait_for_start(self) -> None:
         pause = self.rules.pause_left(self._clock())

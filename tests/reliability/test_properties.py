@@ -149,7 +149,7 @@ def test_a_429_holds_every_start_back_and_never_speeds_up(
                 starts.append(clock.time())
                 if index == at:
                     limited_at = clock.time()
-                    throttle.throttled_by_service(pause)
+                    await throttle.throttled_by_service(pause)
 
         async with asyncio.timeout(n / rate * 4 + pause + 60):
             await asyncio.gather(*(one(i) for i in range(n)))
