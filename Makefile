@@ -24,7 +24,7 @@ PLUGIN_VENV ?= .venv-lowest-plugin
 PLUGIN_BIN := $(PLUGIN_VENV)/bin
 PLUGIN_STAMP := $(PLUGIN_VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest test-lowest bench clean
+.PHONY: demo test lint typecheck pytest test-lowest bench bench-fleet clean
 
 $(STAMP): $(PROJECTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,3 +78,9 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+	$(MAKE) bench-fleet
+
+# Several worker processes, one API key, with and without the Redis budget (issue 13).
+bench-fleet: $(STAMP)
+	bash .ci/ensure-redis-server
+	$(BIN)/python -m bench.fleet

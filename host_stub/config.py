@@ -7,6 +7,11 @@ the sandbox, a recording proxy) is taken only from the environment
 ``CROWDTWIST_API_BASE_URL``) or the command line (``--api-base-url``, ``--pos-base-url``,
 which win over the environment). A ``*_base_url`` key in the file is refused: whoever can
 edit a settings file could otherwise point the key at any https host.
+
+``rate_limit_redis_url`` (the Redis server a fleet of workers shares one rate budget in)
+may be in the file only without credentials; a URL with a password is read from
+``<INTEGRATION>_REDIS_URL`` (e.g. ``CROWDTWIST_REDIS_URL``), which wins over the file, and
+its password is a secret like the API key (``HostConfig.secrets_for``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote
 
 import attrs
 
@@ -26,6 +32,7 @@ CONFIG_ENV = "HOST_STUB_CONFIG"
 DEFAULT_STATE_DIR = ".host_stub"
 SECRET_KEYS = frozenset({"api_key"})
 ORIGIN_KEYS = ("api_base_url", "pos_base_url")
+REDIS_URL_KEY = "rate_limit_redis_url"
 
 
 def _env_prefix(integration: str) -> str:
@@ -40,6 +47,35 @@ def secret_env_var(integration: str) -> str:
 def origin_env_var(integration: str, key: str) -> str:
     """The environment variable that overrides an origin, e.g. ``CROWDTWIST_API_BASE_URL``."""
     return f"{_env_prefix(integration)}_{key.upper()}"
+
+
+def redis_url_env_var(integration: str) -> str:
+    """The environment variable that holds the shared budget's Redis URL (with its password),
+    e.g. ``CROWDTWIST_REDIS_URL``."""
+    return f"{_env_prefix(integration)}_REDIS_URL"
+
+
+def redis_url_secrets(url: str) -> list[str]:
+    """The credentials in a Redis URL, as written and percent-decoded: the password in the
+    user info (or the user name when there is no password: ``redis://secret@host`` is read
+    as a password) and every ``password=`` query value. Deliberately loose about the URL's
+    shape, so that a malformed URL still has its password found (and a '@' in a query value
+    counts as credentials too)."""
+    found: list[str] = []
+    # Up to the last '@' anywhere: a '/', '?' or '#' written raw in a password would end
+    # the user info early for a URL parser, and then the rest of it would show.
+    userinfo, at, _ = (url.partition("://")[2] or url).rpartition("@")
+    if at:
+        user, _, password = userinfo.partition(":")
+        found.append(password or user)
+    query = url.partition("?")[2].partition("#")[0]
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        if unquote(name).strip().lower() == "password":
+            found.append(value)
+    found += [unquote(secret) for secret in found]
+    found += [value for name, value in parse_qsl(query) if name.lower() == "password"]
+    return sorted({secret for secret in found if secret})
 
 
 def origin_option(key: str) -> str:
@@ -83,7 +119,17 @@ class HostConfig:
             value = (origins or {}).get(key) or environ.get(origin_env_var(integration, key))
             if value and value.strip():
                 connection[key] = value.strip()
+        redis_url = environ.get(redis_url_env_var(integration), "").strip()
+        if redis_url:
+            connection[REDIS_URL_KEY] = redis_url
         return connection
+
+    def secrets_for(self, integration: str, environ: Mapping[str, str]) -> list[str]:
+        """Every secret the host must redact for ``integration`` (output and store): the API
+        key and the credentials in the Redis URL. Never raises: also for ``status``."""
+        secrets = [environ.get(secret_env_var(integration), "")]
+        secrets += redis_url_secrets(environ.get(redis_url_env_var(integration), ""))
+        return [secret for secret in secrets if secret.strip()]
 
 
 def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
@@ -128,6 +174,8 @@ def load_config(path: Path) -> HostConfig:
         in_file = sorted(k for k in settings if k.endswith("_base_url"))
         if in_file:
             raise ConfigError(_origin_in_file(path, name, in_file[0]))
+        if REDIS_URL_KEY in settings:
+            _check_redis_url(path, name, settings[REDIS_URL_KEY])
     default_store, default_reports = default_state_paths(Path.cwd())
     return HostConfig(
         path=path,
@@ -145,6 +193,20 @@ def _origin_in_file(path: Path, integration: str, key: str) -> str:
         f"the origin with {origin_env_var(integration, key)} in the environment or "
         f"{origin_option(key)} on the command line"
     )
+
+
+def _check_redis_url(path: Path, integration: str, value: object) -> None:
+    """A Redis URL in the file must carry no credentials. No message quotes the value."""
+    where = f"{path}: [integrations.{integration}] {REDIS_URL_KEY}"
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where} must be a non-empty redis://, rediss:// or unix:// URL")
+    if "@" in value or redis_url_secrets(value):
+        raise ConfigError(
+            f"{where} must not contain credentials (user:password@ or password=): a password "
+            f"is a secret and secrets never go in {path.name}. Remove {REDIS_URL_KEY} from "
+            f"the file and set {redis_url_env_var(integration)} in the environment to the "
+            f"URL with its password"
+        )
 
 
 def _table(data: Mapping[str, Any], name: str, path: Path) -> dict[str, Any]:
