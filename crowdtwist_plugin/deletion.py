@@ -91,22 +91,21 @@ class _Deletions:
         # Idempotency: a user whose deletion is already under way is not deleted again.
         known = await self.read_status(crowdtwist_id)
         if known is None:
-            outcome = await self._delete(crowdtwist_id)
-            known = (
-                outcome if isinstance(outcome, tuple) else await self._judge(crowdtwist_id, outcome)
-            )
+            known = await self._delete(crowdtwist_id)
         return UserDeletion(crowdtwist_id, matched, *known)
 
-    async def _delete_once(self, crowdtwist_id: int) -> Reply | Known:
-        """The DELETE's answer, or the deletion status if the answer was lost."""
+    async def _delete_once(self, crowdtwist_id: int) -> Known:
+        """The user's status after one DELETE: from its answer, or from the deletion status
+        if the answer was lost."""
         failure: TransientError | None = None
         try:
-            return await self.client.request(
+            reply = await self.client.request(
                 endpoints.DELETE_USER,
                 {"user_id": crowdtwist_id},
                 params={"id_type": "id"},
                 resend=False,
             )
+            return await self._judge(crowdtwist_id, reply)
         except TransientError as exc:
             if not exc.maybe_processed:
                 raise

@@ -31,7 +31,6 @@ from host_stub.config import (
     load_config,
     origin_env_var,
     origin_option,
-    secret_env_var,
 )
 from host_stub.console import Console
 from host_stub.deletions import Deletions, Outcome
@@ -161,12 +160,14 @@ async def _dispatch(
         return EXIT_OK
     config = load_config(config_path(args.config, env))
     if args.command == "status":
-        console.add_secret(env.get(secret_env_var(args.integration), ""))
+        for secret in config.secrets_for(args.integration, env):
+            console.add_secret(secret)
         store = RequestStore(config.store_path, redactor=console.redactor)
         return _status(store, args.request_id, console)
     origins = {key: getattr(args, key) for key in ORIGIN_KEYS}
     connection = config.connection_for(args.integration, env, origins)
-    console.add_secret(str(connection["api_key"]))
+    for secret in [str(connection["api_key"]), *config.secrets_for(args.integration, env)]:
+        console.add_secret(secret)
     runner = Runner(
         pm=pm,
         store=RequestStore(config.store_path, redactor=console.redactor),

@@ -164,11 +164,6 @@ def test_the_cli_refuses_a_password_in_the_file_with_exit_2(
     assert echo.calls == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="host_stub/cli.py must register HostConfig.secrets_for() with the console "
-    "(wt/fleet report); strict so the marker goes when it does",
-)
 def test_the_cli_redacts_the_password_from_output_and_store(
     tmp_path: Path, echo_pm: pluggy.PluginManager, echo: EchoPlugin
 ) -> None:
