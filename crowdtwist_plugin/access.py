@@ -12,7 +12,8 @@ from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.errors import ResponseError
 from crowdtwist_plugin.lookup import Subject, find_subjects
 from crowdtwist_plugin.options import ClientOptions
-from crowdtwist_plugin.pages import fetch_list, fetch_numbered, fetch_paged
+from crowdtwist_plugin.pages import collection_of, fetch_list, fetch_numbered, fetch_paged
+from crowdtwist_plugin.progress import Progress
 from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_identifiers
 from crowdtwist_plugin.tasks import gather_all
 from crowdtwist_plugin.throttle import Throttles
@@ -103,6 +104,8 @@ async def redemptions(
             {**params, "date_start": start.isoformat(), "date_end": end.isoformat()}
             for start, end in planned
         ]
+    # One progress for the collection, whatever number of date windows it takes.
+    progress = Progress(collection_of(endpoints.REDEMPTIONS))
     pages = await gather_all(
         fetch_paged(
             client,
@@ -110,6 +113,7 @@ async def redemptions(
             {"user_id": crowdtwist_id},
             query,
             ("rewards", "redemptions"),
+            progress=progress,
         )
         for query in ranges
     )

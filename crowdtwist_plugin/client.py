@@ -11,7 +11,6 @@ import functools
 import json
 import logging
 import ssl
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar
@@ -266,29 +265,35 @@ class CrowdTwistClient:
         resend: bool,
     ) -> Reply:
         reason: str | None = None
-        asked = time.monotonic()
-        async with self._throttle.slot(self._shared):
-            self.stats.budget_wait_s += time.monotonic() - asked
-            self.stats.sent(endpoint.name)
-            try:
-                async with self._session.request(
-                    endpoint.method,
-                    url,
-                    headers=headers,
-                    json=json_body,
-                    allow_redirects=False,
-                ) as response:
-                    body = await self._read_bounded(response)
-                    reply = Reply(
-                        response.status,
-                        response.content_type,
-                        body or b"",
-                        endpoint,
-                        redact=self.settings.redact,
-                    )
-                    retry_after_header = response.headers.get("Retry-After")
-            except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
-                reason = _connection_failure(exc)
+        self.stats.waiting()
+        waited = False
+        try:
+            async with self._throttle.slot(self._shared):
+                self.stats.done_waiting()
+                waited = True
+                self.stats.sent(endpoint.name)
+                try:
+                    async with self._session.request(
+                        endpoint.method,
+                        url,
+                        headers=headers,
+                        json=json_body,
+                        allow_redirects=False,
+                    ) as response:
+                        body = await self._read_bounded(response)
+                        reply = Reply(
+                            response.status,
+                            response.content_type,
+                            body or b"",
+                            endpoint,
+                            redact=self.settings.redact,
+                        )
+                        retry_after_header = response.headers.get("Retry-After")
+                except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
+                    reason = _connection_failure(exc)
+        finally:
+            if not waited:
+                self.stats.done_waiting()
         if reason is not None:
             raise TransientError(reason, endpoint=endpoint.name, maybe_processed=not resend)
         if body is None:

@@ -60,6 +60,7 @@ async def fetch_paged(
     params: Mapping[str, str | int],
     keys: Sequence[str],
     absent_codes: frozenset[str] = frozenset(),
+    progress: Progress | None = None,
 ) -> list[Any]:
     """Every record of a ``paging``-style collection, pages in order.
 
@@ -77,11 +78,12 @@ async def fetch_paged(
             raise ResponseError("response has no paging object", endpoint=endpoint.name)
         shape = (_count(paging, "total", endpoint), _count(paging, "pages", endpoint))
         records = reply.records(keys)
-        progress.pages_known = shape[1]
-        progress.page(len(records))
+        if number == 1:
+            tracker.expect(shape[1])
+        tracker.page(len(records))
         return records, shape
 
-    progress = Progress(collection_of(endpoint))
+    tracker = progress or Progress(collection_of(endpoint))
     first_page = await page(1)
     if first_page is None:
         return []
@@ -153,5 +155,6 @@ async def fetch_numbered(
             ended = not items or len(items) < longest
             longest = max(longest, len(items))
         if ended:
+            progress.finish()
             return records
     raise ResponseError(f"more than {MAX_PAGES} pages", endpoint=endpoint.name)

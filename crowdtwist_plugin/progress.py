@@ -23,9 +23,21 @@ class Progress:
     pages_done: int = 0
     records: int = 0
 
+    def expect(self, pages: int) -> None:
+        """Another ``pages`` pages are known to be coming (e.g. one more date window)."""
+        self.pages_known = (self.pages_known or 0) + pages
+
+    def finish(self) -> None:
+        """The end was found: every page there is has been read."""
+        self.pages_known = self.pages_done
+        self._emit()
+
     def page(self, records: int) -> None:
         self.pages_done += 1
         self.records += records
+        self._emit()
+
+    def _emit(self) -> None:
         if log.isEnabledFor(logging.INFO):
             known = "?" if self.pages_known is None else str(self.pages_known)
             log.info(

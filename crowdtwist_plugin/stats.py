@@ -22,7 +22,21 @@ class CallStats:
     by_endpoint: collections.Counter[str] = attrs.field(factory=collections.Counter)
     retries: int = 0
     responses_429: int = 0
+    # Wall-clock time during which at least one request of this call was held back by the
+    # budget (concurrent waits overlap; they are not added up).
     budget_wait_s: float = 0.0
+    _waiters: int = 0
+    _waiting_since: float = 0.0
+
+    def waiting(self) -> None:
+        if self._waiters == 0:
+            self._waiting_since = time.monotonic()
+        self._waiters += 1
+
+    def done_waiting(self) -> None:
+        self._waiters -= 1
+        if self._waiters == 0:
+            self.budget_wait_s += time.monotonic() - self._waiting_since
 
     def sent(self, endpoint: str) -> None:
         self.requests += 1

@@ -37,7 +37,9 @@ from host_stub.deletions import Deletions, Outcome
 from host_stub.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, HostError
 from host_stub.files import UnsafePathError, refuse_existing
 from host_stub.plugins import installed_integrations, make_plugin_manager
+from host_stub.progress import display_for
 from host_stub.runner import TERMINAL_STATES, PollPolicy, RequestFailed, Runner, describe_ticket
+from host_stub.stats import stored_summary
 from host_stub.store import PrivacyRequest, RequestStore, utc_now
 
 DELETE_HELP = """\
@@ -168,13 +170,17 @@ async def _dispatch(
     connection = config.connection_for(args.integration, env, origins)
     for secret in [str(connection["api_key"]), *config.secrets_for(args.integration, env)]:
         console.add_secret(secret)
+    display = display_for(
+        console.err, console.progress, console.redactor.text, prefix=f"{args.integration}: "
+    )
     runner = Runner(
         pm=pm,
         store=RequestStore(config.store_path, redactor=console.redactor),
         reports_dir=config.reports_dir,
         integration=args.integration,
         connection=connection,
-        progress=console.progress,
+        progress=display.note,
+        display=display,
     )
     try:
         return await _run_command(args, runner, console)
@@ -280,6 +286,9 @@ def _status_line(request: PrivacyRequest) -> str:
         line += f"  error: {request.error}"
     if request.next_attempt_at and open_deletion:
         line += f"  next attempt after {request.next_attempt_at}"
+    cost = stored_summary(request.stats)
+    if cost is not None:
+        line += f"  cost: {cost}"
     if request.held_report:
         line += f"  (report kept in the store: host-stub status {request.id})"
     if open_deletion:

@@ -37,6 +37,7 @@ from host_stub.errors import (
     classify_failure,
 )
 from host_stub.runner import TERMINAL_STATES, PollPolicy, Runner, describe_ticket
+from host_stub.stats import accumulate, stats_of
 from host_stub.store import ClaimLost, PrivacyRequest, iso, parse_iso
 
 BACKOFF_FIRST = 30.0
@@ -197,7 +198,8 @@ class Deletions:
         else:
             hook, kwargs = "check_deletion", {"ticket": request.ticket}
         try:
-            ticket = await self.runner.call(hook, **kwargs)
+            label = f"{self.runner.integration}, deletion request {request.id}"
+            ticket = await self.runner.call(hook, label=label, **kwargs)
             state = _ticket_state(ticket)
         except Exception as exc:
             failure = classify_failure(hook, exc)
@@ -207,6 +209,7 @@ class Deletions:
             state=state,
             ticket=ticket,
             failures=0,
+            stats=accumulate(request.stats, stats_of(ticket)),
             as_owner=owner,
         )
         verb = "submitted" if hook == "submit_deletion" else "now"

@@ -11,7 +11,12 @@ The full shapes are JSON Schemas (draft 2020-12) shipped with the CrowdTwist plu
 ``deletion-ticket.schema.json`` (what the awaitables return); ``docs/contract.md`` in the
 repository explains them for host authors. Each result also carries ``stats``, what the
 call cost (requests by endpoint template, retries, 429s, waits), optional in the schemas
-until the plugin fills it in.
+until the plugin fills it in; this host prints it in one line and stores it with the
+request (``host_stub.stats``). A ticket handed back to ``check_deletion`` may still carry
+the previous call's ``stats``: the plugin ignores it. A long call reports progress as INFO
+records on the logger ``crowdtwist_plugin.progress`` (attributes ``collection``,
+``pages_done``, ``pages_known``, ``records``); this host shows them while the call runs
+(``host_stub.progress``).
 
 Errors: an awaitable that cannot do its job raises an exception with a boolean
 ``retryable`` attribute and a message that is safe to show (no secret). A bad

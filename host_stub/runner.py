@@ -27,6 +27,8 @@ import pluggy
 from host_stub.errors import ConfigError, HostError, PluginFailure, classify_failure
 from host_stub.files import write_new_private_file
 from host_stub.plugins import call_hook
+from host_stub.progress import ProgressDisplay
+from host_stub.stats import accumulate, stats_of, summary
 from host_stub.store import PrivacyRequest, RequestStore
 
 TERMINAL_STATES = frozenset({"complete", "failed"})
@@ -96,13 +98,30 @@ class Runner:
     connection: Mapping[str, Any]
     progress: Progress = print
     sleep: Sleep = asyncio.sleep
+    display: ProgressDisplay | None = None
 
-    async def call(self, hook: str, **kwargs: Any) -> dict[str, Any]:
-        """Call ``hook`` for this integration; the result as a plain JSON object."""
-        result = await call_hook(
+    async def call(self, hook: str, *, label: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Call ``hook`` for this integration; the result as a plain JSON object.
+
+        The plugin's progress records are shown while the call runs (``display``), and
+        the call's ``stats`` summed up in one line after it (``label: 847 requests ...``;
+        nothing when the output has no stats).
+        """
+        if self.display is None:
+            result = await self._call(hook, **kwargs)
+        else:
+            with self.display.attached():
+                result = await self._call(hook, **kwargs)
+        output = json_object(result, hook)
+        line = summary(stats_of(output))
+        if line is not None:
+            self.progress(f"{label or self.integration}: {line}")
+        return output
+
+    async def _call(self, hook: str, **kwargs: Any) -> dict[str, Any]:
+        return await call_hook(
             self.pm, hook, integration=self.integration, connection=self.connection, **kwargs
         )
-        return json_object(result, hook)
 
     async def check(self) -> dict[str, Any]:
         try:
@@ -128,6 +147,7 @@ class Runner:
             self.store.update(request.id, state="failed", error="interrupted")
             raise
         report = self.store.redactor.json(report)
+        stats = accumulate(None, stats_of(report))
         text = json.dumps(report, indent=2, sort_keys=True) + "\n"
         path = output or self.reports_dir / f"access-{request.id}.json"
         try:
@@ -138,9 +158,11 @@ class Runner:
                 f"could not write the report to {path}: {reason}; the complete report is "
                 f"kept in the store (`host-stub status {request.id}` shows it as held_report)"
             )
-            failed = self.store.update(request.id, state="failed", error=message, held_report=text)
+            failed = self.store.update(
+                request.id, state="failed", error=message, held_report=text, stats=stats
+            )
             raise RequestFailed(message, failed, retryable=False) from None
-        done = self.store.update(request.id, state="complete", report_path=str(path))
+        done = self.store.update(request.id, state="complete", report_path=str(path), stats=stats)
         return done, report
 
 

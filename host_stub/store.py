@@ -48,6 +48,7 @@ _ADDED_COLUMNS = {
     "next_attempt_at": "TEXT",
     "failures": "INTEGER NOT NULL DEFAULT 0",
     "held_report": "TEXT",
+    "stats": "TEXT",  # JSON: what the plugin calls cost (host_stub.stats)
 }
 _COLUMNS = {**_BASE_COLUMNS, **_ADDED_COLUMNS}
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -99,6 +100,7 @@ class PrivacyRequest:
     next_attempt_at: str | None = None
     failures: int = 0
     held_report: str | None = attrs.field(default=None, repr=False)
+    stats: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -185,10 +187,12 @@ class RequestStore:
         next_attempt_at: str | None = None,
         failures: int | None = None,
         held_report: str | None = None,
+        stats: Mapping[str, Any] | None = None,
         as_owner: str | None = None,
     ) -> PrivacyRequest:
         """Set the state, error and next attempt time (``None`` clears those two) and, where
-        given, the ticket, report path, failure count and held report.
+        given, the ticket, report path, failure count, held report and stats (redacted like
+        a ticket; ``host_stub.stats`` says what they hold).
 
         With ``as_owner``, the update happens only while that owner holds the claim;
         otherwise ``ClaimLost`` is raised and nothing is written.
@@ -213,6 +217,7 @@ class RequestStore:
                     if held_report is not None
                     else current.held_report
                 ),
+                stats=self.redactor.json(dict(stats)) if stats is not None else current.stats,
             )
             row = _to_row(updated)
             del row["id"]
@@ -267,6 +272,7 @@ def _to_row(request: PrivacyRequest) -> dict[str, Any]:
     row = attrs.asdict(request)
     row["identifiers"] = json.dumps(request.identifiers)
     row["ticket"] = json.dumps(request.ticket) if request.ticket is not None else None
+    row["stats"] = json.dumps(request.stats) if request.stats is not None else None
     return row
 
 
@@ -274,5 +280,6 @@ def _from_row(row: Sequence[Any]) -> PrivacyRequest:
     values = dict(zip(_COLUMNS, row, strict=True))
     values["identifiers"] = json.loads(values["identifiers"])
     values["ticket"] = json.loads(values["ticket"]) if values["ticket"] else None
+    values["stats"] = json.loads(values["stats"]) if values["stats"] else None
     values["failures"] = int(values["failures"] or 0)
     return PrivacyRequest(**values)

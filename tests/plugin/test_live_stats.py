@@ -37,7 +37,7 @@ async def test_access_stats_count_every_request_by_template(
     for endpoint, template in TEMPLATES.items():
         assert stats["by_endpoint"][template] == sent[endpoint]
     assert stats["retries"] == stats["responses_429"] == 0
-    assert 0 <= stats["budget_wait_s"] <= stats["elapsed_s"]
+    assert 0 <= stats["budget_wait_s"] <= stats["elapsed_s"]  # wall-clock, never summed
     assert_no_identifiers(stats, sandbox)
 
 
@@ -79,7 +79,13 @@ async def test_progress_events_name_collections_and_counts_only(
     receipts = by_collection["receipts"]
     assert receipts[-1].records == len(subject["data"]["receipts"])  # type: ignore[attr-defined]
     assert receipts[-1].pages_done == receipts[-1].pages_known  # type: ignore[attr-defined]
-    assert by_collection["activity_history"][0].pages_known is None  # type: ignore[attr-defined]
+    history = by_collection["activity_history"]
+    assert history[0].pages_known is None  # type: ignore[attr-defined]
+    assert history[-1].pages_known == history[-1].pages_done  # type: ignore[attr-defined]
+    # Every date window of the redemption history counts into one progress.
+    redemptions = by_collection["redemption_history"][-1]
+    assert redemptions.pages_done == redemptions.pages_known  # type: ignore[attr-defined]
+    assert redemptions.records >= len(subject["data"]["redemptions"])  # type: ignore[attr-defined]
     assert {"activities", "rewards", "purchases", "redemption_history"} <= set(by_collection)
     for event in events:
         text = event.getMessage()
