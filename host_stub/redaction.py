@@ -62,15 +62,23 @@ def _common_prefix(text: str, start: int, form: str) -> int:
     return n
 
 
-def _mask_form(text: str, form: str) -> str:
-    if len(form) <= PREFIX_CHARS:
-        return text.replace(form, MASK)
-    head = form[:PREFIX_CHARS]
+def _mask_cut_forms(text: str, forms: list[str]) -> str:
+    """Mask the beginnings (PREFIX_CHARS or more) of forms cut short by a formatter.
+
+    At each place a form's head appears, the longest run that any form shares with the
+    text is masked, so a form that differs later (an escaped ``&``, say) never leaves the
+    rest of another form visible.
+    """
+    heads = {form[:PREFIX_CHARS] for form in forms if len(form) > PREFIX_CHARS}
     parts: list[str] = []
     start = 0
-    while (found := text.find(head, start)) != -1:
+    while True:
+        found = min((i for head in heads if (i := text.find(head, start)) != -1), default=-1)
+        if found == -1:
+            break
+        length = max(_common_prefix(text, found, form) for form in forms)
         parts += [text[start:found], MASK]
-        start = found + _common_prefix(text, found, form)
+        start = found + length
     return "".join(parts) + text[start:] if parts else text
 
 
@@ -92,10 +100,11 @@ class Redactor:
         self._forms = sorted(forms, key=lambda f: (-len(f), f))
 
     def text(self, text: str) -> str:
+        # Whole forms first (longest first), then whatever beginnings are left.
         for form in self._forms:
-            if form[: min(len(form), PREFIX_CHARS)] in text:
-                text = _mask_form(text, form)
-        return text
+            if form in text:
+                text = text.replace(form, MASK)
+        return _mask_cut_forms(text, self._forms)
 
     def json(self, value: Any) -> Any:
         """``value`` with every string in it (keys included) redacted; the shape is kept."""

@@ -41,3 +41,14 @@ def test_json_values_and_keys_are_masked_and_the_shape_kept() -> None:
 
 def test_no_secret_no_change() -> None:
     assert Redactor.of([""]).text("a+b") == "a+b"
+
+
+@pytest.mark.parametrize(
+    "key", ["canary+key/with=odd&chars%", "Can4ry+/=&%#?:!*$,;~KEY", "a" * 20 + "&<>\"'" + "b"]
+)
+def test_no_part_of_a_key_with_escapable_characters_stays_visible(key: str) -> None:
+    """Regression: an escaped form sharing the key's first 16 characters used to mask only
+    that beginning and leave the rest of the plain key visible."""
+    redactor = Redactor.of([key])
+    assert redactor.text(f"x {key} y") == "x *** y"
+    assert redactor.text(f"cut {key[:-3]}") == "cut ***"
