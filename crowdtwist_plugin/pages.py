@@ -119,10 +119,11 @@ async def fetch_numbered(
 ) -> list[Any]:
     """A legacy ``page_size``/``page_number`` bare-array collection, read to its end.
 
-    The end is an empty page, or a page shorter than an earlier one (the server may clamp
-    ``page_size`` below what was asked, so a short first page proves nothing). The page
-    count is unknown, so ``lookahead`` pages are requested at a time; a page after the
-    end that is not empty means the paging cannot be trusted.
+    The end is an empty page: the server may clamp ``page_size`` below what was asked,
+    so a short page alone proves nothing, and records after a short page mean the pages
+    moved (an inconsistency, retryable), never a silent end. The page count is unknown, so
+    ``lookahead`` pages are requested at a time until a page comes back short; then only
+    the end marker is read.
     """
 
     progress = Progress(collection_of(endpoint))
@@ -134,27 +135,42 @@ async def fetch_numbered(
         return items
 
     records: list[Any] = []
-    longest, ended = 0, False
+    longest, short_page, ended = 0, 0, False
     previous: list[Any] = []
-    for first in range(1, MAX_PAGES + 1, lookahead):
-        batch = await gather_all(page(n) for n in range(first, first + lookahead))
-        for number, items in enumerate(batch, start=first):
+    number = 1
+    while number <= MAX_PAGES:
+        # Once a page came back short only its end marker is left to read: one page.
+        size = 1 if short_page else lookahead
+        batch = await gather_all(page(n) for n in range(number, number + size))
+        for index, items in enumerate(batch, start=number):
             if ended:
                 if items:
                     raise ResponseError(
-                        f"page {number} has records after the last page", endpoint=endpoint.name
+                        f"page {index} has records after the last page", endpoint=endpoint.name
                     )
                 continue
-            if items and items == previous:
+            if not items:
+                ended = True
+                continue
+            if short_page:
+                # Records after a short page: the pages moved or were cut; never pass
+                # what was read so far off as the whole history.
+                raise InconsistentDataError(
+                    f"page {index} has records after the short page {short_page}",
+                    endpoint=endpoint.name,
+                )
+            if items == previous:
                 raise ResponseError(
-                    f"page {number} repeats page {number - 1}; page_number seems ignored",
+                    f"page {index} repeats page {index - 1}; page_number seems ignored",
                     endpoint=endpoint.name,
                 )
             previous = items
             records.extend(items)
-            ended = not items or len(items) < longest
+            if len(items) < longest:
+                short_page = index
             longest = max(longest, len(items))
         if ended:
             progress.finish()
             return records
+        number += size
     raise ResponseError(f"more than {MAX_PAGES} pages", endpoint=endpoint.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Literal, get_args
 
 import attrs
@@ -62,6 +63,9 @@ class SandboxConfig:
         default="rewards", validator=attrs.validators.in_(REDEMPTION_LIST_KEYS)
     )
     receipts_active: bool = True
+    # The sandbox's "today" (UTC), which every seeded date is relative to; None: the real
+    # one. Cassettes are recorded with a fixed day so they replay any day unchanged.
+    today: datetime.date | None = None
     redemption_history_undated: UndatedRedemptions = attrs.field(
         default="last_365_days", validator=attrs.validators.in_(UNDATED_REDEMPTION_READINGS)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -86,7 +87,16 @@ class SandboxState:
     def build(cls, config: SandboxConfig) -> SandboxState:
         return cls(
             config,
-            Store.build(config, today_anchor(time.time())),
+            Store.build(
+                config,
+                today_anchor(
+                    time.time()
+                    if config.today is None
+                    else datetime.datetime.combine(
+                        config.today, datetime.time(), datetime.UTC
+                    ).timestamp()
+                ),
+            ),
             RateLimiter(config.rate_limit_per_second, config.bucket_capacity, config.retry_after),
         )
 

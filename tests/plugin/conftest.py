@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from crowdtwist_plugin.options import ClientOptions
@@ -90,7 +91,7 @@ async def ct_connection(
             "rate_limit_per_minute": float(os.environ.get("CROWDTWIST_RATE_LIMIT", "10000")),
         }
     elif recording:
-        async with run_sandbox(sandbox_config) as running:
+        async with run_sandbox(attrs.evolve(sandbox_config, today=FROZEN_TODAY)) as running:
             yield connection_for(running)
     else:
         yield {

@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from crowdtwist_plugin.errors import ConfigurationError, ResponseError, TransientError
+from crowdtwist_plugin.errors import (
+    ConfigurationError,
+    InconsistentDataError,
+    ResponseError,
+    TransientError,
+)
 from crowdtwist_plugin.settings import ConnectionSettings, email_key, parse_identifiers
 from tests.helpers.host import Host
 from tests.helpers.secrets import exception_texts, key_forms
@@ -217,3 +222,30 @@ def test_an_https_origin_outside_crowdtwist_is_named_in_a_warning(
         {"api_key": "k", "api_base_url": "https://api1.crowdtwist.com", "pos_subdomain": "pos1"}
     )
     assert caplog.text == ""
+
+
+async def test_records_after_a_short_legacy_page_are_an_inconsistency(
+    host: Host, peer: Peer
+) -> None:
+    """Legacy history pages of 25, 25, 24, 25, 10: reading on past the short page finds
+    records, which is an error, never 74 records passed off as the whole history."""
+    sizes = [25, 25, 24, 25, 10]
+
+    async def legacy(request: web.Request) -> web.StreamResponse:
+        if request.method == "POST":
+            return web.json_response({"members": []})
+        if request.path == "/v2/users/alice@example.com":
+            return web.json_response({"id": 42, "email_address": "alice@example.com"})
+        if request.path.endswith("/activity_history"):
+            number = int(request.query["page_number"])
+            size = sizes[number - 1] if number <= len(sizes) else 0
+            return web.json_response([{"n": number, "i": i} for i in range(size)])
+        if request.path.endswith(("/activities", "/rewards")):
+            return web.json_response([])
+        empty = {"rewards": [], "purchases": [], "receipts": []}
+        return web.json_response({**empty, "paging": {"total": 0, "pages": 0}})
+
+    peer.handler = legacy
+    with pytest.raises(InconsistentDataError, match="after the short page 3") as caught:
+        await host.access(connection(peer), ALICE)
+    assert caught.value.retryable is True
