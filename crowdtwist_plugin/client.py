@@ -244,10 +244,6 @@ class CrowdTwistClient:
         url = self.url(endpoint, path_args or {})
         headers = {"Accept": "application/json"}
         query = {k: str(v) for k, v in (params or {}).items()}
-        if endpoint.origin == "api":
-            query["api_key"] = self.settings.api_key
-        else:
-            headers["X-CT-Authorization"] = f"CTApiKey {self.settings.api_key}"
         url = url.with_query(query) if query else url
         failure: TransientError | None = None
         try:
@@ -273,10 +269,12 @@ class CrowdTwistClient:
                 waited = True
                 self.stats.sent(endpoint.name)
                 try:
+                    # The key is added only here, inside the call's arguments: no frame of
+                    # the plugin holds a keyed URL or header (aiohttp's own frames do).
                     async with self._session.request(
                         endpoint.method,
-                        url,
-                        headers=headers,
+                        self._keyed_url(endpoint, url),
+                        headers=self._keyed_headers(endpoint, headers),
                         json=json_body,
                         allow_redirects=False,
                     ) as response:
@@ -303,6 +301,16 @@ class CrowdTwistClient:
             )
         log.debug("%s -> HTTP %d", endpoint.name, reply.status)
         return await self._judge(reply, retry_after_header, resend)
+
+    def _keyed_url(self, endpoint: Endpoint, url: URL) -> URL:
+        if endpoint.origin != "api":
+            return url
+        return url.update_query(api_key=self.settings.api_key.reveal())
+
+    def _keyed_headers(self, endpoint: Endpoint, headers: Mapping[str, str]) -> dict[str, str]:
+        if endpoint.origin == "api":
+            return dict(headers)
+        return {**headers, "X-CT-Authorization": f"CTApiKey {self.settings.api_key.reveal()}"}
 
     async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes | None:
         """The body, decompressed, or None once it passes the cap (the rest is not read)."""
@@ -398,7 +406,9 @@ def _shared_budget(settings: ConnectionSettings, options: ClientOptions) -> Budg
     rate = settings.requests_per_second
     return RedisBudget.connect(
         settings.rate_limit_redis_url,
-        namespace=budget_namespace(settings.api_key, settings.api_origin, settings.pos_origin),
+        namespace=budget_namespace(
+            settings.api_key.reveal(), settings.api_origin, settings.pos_origin
+        ),
         rate=rate,
         burst=burst_for(rate),
         connect_timeout=options.connect_timeout,

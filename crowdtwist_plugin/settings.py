@@ -15,6 +15,7 @@ from yarl import URL
 
 from crowdtwist_plugin.budget.redis_budget import RedisURL
 from crowdtwist_plugin.errors import ConfigurationError
+from crowdtwist_plugin.secret import Secret
 
 log = logging.getLogger("crowdtwist_plugin")
 INTEGRATION = "crowdtwist"
@@ -64,7 +65,7 @@ def _short(value: object) -> str:
 class ConnectionSettings:
     """A validated connection. The API key is never part of the repr."""
 
-    api_key: str = attrs.field(repr=False)
+    api_key: Secret = attrs.field(repr=False)
     api_origin: str
     pos_origin: str
     user_id_type: UserIdType = "third_party_id"
@@ -76,7 +77,7 @@ class ConnectionSettings:
 
     def redact(self, text: str) -> str:
         """``text`` with the API key, in every encoding it may travel in, replaced."""
-        for form in _key_forms(self.api_key):
+        for form in _key_forms(self.api_key.reveal()):
             text = text.replace(form, "***")
         return text
 
@@ -125,12 +126,12 @@ def _key_forms(key: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-def _api_key(value: object) -> str:
+def _api_key(value: object) -> Secret:
     if not isinstance(value, str) or not value:
         raise ConfigurationError("api_key is required and must be a non-empty string")
     if not _PRINTABLE_ASCII.fullmatch(value):
         raise ConfigurationError("api_key must be printable ASCII without spaces (value not shown)")
-    return value
+    return Secret(value)
 
 
 def _origin(connection: Mapping[str, Any], which: str) -> str:

@@ -150,7 +150,7 @@ class Throttles:
         fingerprint = hashlib.sha256(
             "\n".join(
                 (
-                    settings.api_key,
+                    settings.api_key.reveal(),
                     settings.api_origin,
                     settings.pos_origin,
                     repr(settings.requests_per_second),
