@@ -26,8 +26,8 @@ from contextlib import asynccontextmanager
 from asyncio_throttle.throttler import Throttler
 
 from crowdtwist_plugin.budget import Budget
+from crowdtwist_plugin.budget.local import LocalBudget
 from crowdtwist_plugin.options import ClientOptions, Clock, Sleep
-from crowdtwist_plugin.pacing import AdaptiveRate, Schedule
 from crowdtwist_plugin.settings import ConnectionSettings
 
 log = logging.getLogger("crowdtwist_plugin")
@@ -58,8 +58,12 @@ class Throttle:
     ) -> None:
         self._clock = clock or asyncio.get_running_loop().time
         self._sleep = sleep
-        self.rules = AdaptiveRate(target, utilization, started=self._clock())
-        self.schedule = Schedule()
+        # This process's budget; a connection with rate_limit_redis_url passes a shared one
+        # to slot() instead, and this one then only keeps this process's 429 pause.
+        self.local = LocalBudget(
+            target, utilization=utilization, clock=self._clock, saturated=self._saturated
+        )
+        self.rules = self.local.rules
         self.cap = Throttler(rate_limit=1, period=1.0, retry_interval=CAP_POLL_SECONDS)
         self.max_in_flight = max_in_flight or default_in_flight(target)
         self._slots = asyncio.Semaphore(self.max_in_flight)
@@ -70,6 +74,9 @@ class Throttle:
     def rate(self) -> float:
         return self.rules.rate
 
+    def _saturated(self) -> bool:
+        return self._queued > 0
+
     def accepted(self) -> None:
         """A response that was not a 429 arrived."""
         self.rules.accepted(self._clock())
@@ -79,7 +86,7 @@ class Throttle:
 
         With a ``shared`` budget every worker sharing it pauses and slows down too.
         """
-        self.rules.throttled_by_service(self._clock(), pause, saturated=self._queued > 0)
+        await self.local.penalise(pause)
         if shared is not None:
             await shared.penalise(pause)
         log.info(
@@ -103,33 +110,25 @@ class Throttle:
             finally:
                 self._queued -= 1
             try:
-                await (self._wait_for_shared(shared) if shared else self._wait_for_start())
+                await self._wait_for_start(shared)
             finally:
                 self._turn.release()
             yield
 
-    async def _wait_for_shared(self, shared: Budget) -> None:
-        pause = self.rules.pause_left(self._clock())
-        if pause > 0:
-            await self._sleep(pause)
-        wait = await shared.reserve()
+    async def _wait_for_start(self, shared: Budget | None) -> None:
+        if shared is None:
+            wait = await self.local.reserve()
+        else:
+            # A 429 this process saw pauses it even before the shared state says so.
+            wait = self.rules.pause_left(self._clock()) + await shared.reserve()
         if wait > 0:
             await self._sleep(wait)
-
-    async def _wait_for_start(self) -> None:
-        pause = self.rules.pause_left(self._clock())
-        if pause > 0:
-            await self._sleep(pause)
-        now = self._clock()
-        self.rules.recover(now)
-        rate, burst = self.rules.rate, self.rules.burst
-        wait = self.schedule.reserve(now, rate, burst)
-        if wait > 0:
-            await self._sleep(wait)
-        self.cap.rate_limit = burst
-        self.cap.period = CAP_SLACK * burst / rate
-        async with self.cap:
-            pass
+        if shared is None:
+            rate, burst = self.rules.rate, self.rules.burst
+            self.cap.rate_limit = burst
+            self.cap.period = CAP_SLACK * burst / rate
+            async with self.cap:
+                pass
 
 
 class Throttles:

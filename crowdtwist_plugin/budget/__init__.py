@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from crowdtwist_plugin.budget.local import LocalBudget
 from crowdtwist_plugin.budget.redis_budget import (
     CUT_COOLDOWN,
     DECREASE,
@@ -26,6 +27,7 @@ __all__ = [
     "RECOVERY_PER_SECOND",
     "Budget",
     "BudgetStoreError",
+    "LocalBudget",
     "RedisBudget",
     "RedisURL",
     "Reservation",
