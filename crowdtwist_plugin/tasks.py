@@ -69,7 +69,3 @@ async def gather_all(awaitables: Iterable[Awaitable[T]], limit: int = MAX_WORKER
         failure.__context__ = None
         raise failure
     return [results[index] for index in range(len(results))]
-
-
-async def _run(awaitable: Awaitable[T]) -> T:
-    return await awaitable

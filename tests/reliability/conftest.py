@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from crowdtwist_plugin.options import ClientOptions
-from host_stub.sandbox import SandboxConfig
+from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
+from tests.helpers.cli import Cli
 from tests.helpers.host import SHORT_READ, Host, test_options
 from tests.helpers.network import NetworkLog, network_log
 from tests.helpers.outcomes import OUTCOMES
@@ -27,6 +29,23 @@ def client_options() -> ClientOptions:
     """A hang becomes a (retryable) failure after the hang guard instead of blocking the
     suite; tests that care about time set tighter bounds themselves."""
     return test_options(deadline=HANG_GUARD)
+
+
+@pytest.fixture
+def cli_sandbox() -> Iterator[tuple[SandboxThread, Sandbox]]:
+    """A sandbox on its own thread, for host-stub commands that run their own event loop."""
+    thread = SandboxThread(SandboxConfig(deletion_step_seconds=0.1))
+    with thread as sandbox:
+        yield thread, sandbox
+
+
+@pytest.fixture
+def cli(tmp_path: Path, cli_sandbox: tuple[SandboxThread, Sandbox], host: Host) -> Cli:
+    """``host-stub`` in miniature against ``cli_sandbox``, with the test host's plugins."""
+    _, sandbox = cli_sandbox
+    running = Cli(tmp_path, sandbox.api_base_url, sandbox.pos_base_url, sandbox.api_key, host.pm)
+    running.write_config()
+    return running
 
 
 @pytest.fixture

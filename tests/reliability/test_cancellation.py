@@ -195,7 +195,9 @@ async def test_the_leftover_checks_do_catch_leftovers(
 
     async def leak_a_task() -> None:
         async with nothing_left_behind(sessions, opened=False):
-            leaked.append(asyncio.ensure_future(crowdtwist_plugin.tasks._run(asyncio.sleep(10))))
+            leaked.append(
+                asyncio.ensure_future(crowdtwist_plugin.tasks.gather_all([asyncio.sleep(10)]))
+            )
             await asyncio.sleep(0)
 
     async def leave_a_session_open() -> None:

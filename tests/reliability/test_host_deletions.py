@@ -7,35 +7,15 @@ before. Retry waits are recorded, not slept (tests/conftest.py)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from host_stub.claims import Claims
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig, SandboxThread
+from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxThread
 from host_stub.store import RequestStore
 from tests.helpers.cli import Cli
-from tests.helpers.host import Host
 from tests.helpers.people import CAROL
 
 BOB = DEMO_PEOPLE["bob"]
 POLL = ["--poll-interval", "0.05", "--max-poll-interval", "0.1", "--max-wait", "10"]
-
-
-@pytest.fixture
-def cli_sandbox() -> Iterator[tuple[SandboxThread, Sandbox]]:
-    thread = SandboxThread(SandboxConfig(deletion_step_seconds=0.1))
-    with thread as sandbox:
-        yield thread, sandbox
-
-
-@pytest.fixture
-def cli(tmp_path: Path, cli_sandbox: tuple[SandboxThread, Sandbox], host: Host) -> Cli:
-    _, sandbox = cli_sandbox
-    running = Cli(tmp_path, sandbox.api_base_url, sandbox.pos_base_url, sandbox.api_key, host.pm)
-    running.write_config()
-    return running
 
 
 def _deletes(cli_sandbox: tuple[SandboxThread, Sandbox]) -> dict[int, int]:

@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 
 from host_stub.progress import LOGGER_NAME, Event, event_from
-from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
+from host_stub.sandbox import Sandbox, SandboxThread
 from host_stub.stats import accumulate, summary
 from host_stub.store import RequestStore
 from tests.helpers.cli import Cli
-from tests.helpers.host import Host
 from tests.helpers.people import ALICE, BOB
 
 POLL = ["--poll-interval", "0.05", "--max-poll-interval", "0.1", "--max-wait", "10"]
@@ -46,21 +45,6 @@ def events() -> Iterator[Events]:
     yield handler
     logger.removeHandler(handler)
     assert (list(logger.handlers), logger.level) == before  # host-stub left nothing behind
-
-
-@pytest.fixture
-def cli_sandbox() -> Iterator[tuple[SandboxThread, Sandbox]]:
-    thread = SandboxThread(SandboxConfig(deletion_step_seconds=0.1))
-    with thread as sandbox:
-        yield thread, sandbox
-
-
-@pytest.fixture
-def cli(tmp_path: Path, cli_sandbox: tuple[SandboxThread, Sandbox], host: Host) -> Cli:
-    _, sandbox = cli_sandbox
-    running = Cli(tmp_path, sandbox.api_base_url, sandbox.pos_base_url, sandbox.api_key, host.pm)
-    running.write_config()
-    return running
 
 
 def _cost_lines(err: str, label: str) -> list[str]:

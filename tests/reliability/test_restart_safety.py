@@ -9,8 +9,6 @@ store) finishes every pending or half-submitted deletion.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,21 +138,6 @@ async def test_lost_delete_answer_sends_one_delete(
 
 
 # --- through the CLI ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_sandbox() -> Iterator[tuple[SandboxThread, Sandbox]]:
-    thread = SandboxThread(SandboxConfig(deletion_step_seconds=0.1))
-    with thread as sandbox:
-        yield thread, sandbox
-
-
-@pytest.fixture
-def cli(tmp_path: Path, cli_sandbox: tuple[SandboxThread, Sandbox], host: Host) -> Cli:
-    _, sandbox = cli_sandbox
-    running = Cli(tmp_path, sandbox.api_base_url, sandbox.pos_base_url, sandbox.api_key, host.pm)
-    running.write_config()
-    return running
 
 
 def _deletes(thread: SandboxThread, sandbox: Sandbox) -> dict[int, int]:
