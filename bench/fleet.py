@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.throughput import API_KEY, admin, email, sandbox
+from bench.throughput import API_KEY, admin, email, markdown_table, sandbox
 
 LIMIT = 100.0  # requests/s per key at the sandbox; the workers are told the same
 CAPACITY = 10
@@ -288,13 +288,11 @@ COLUMNS = (
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
-    header = f"| scenario | {' | '.join(title for _, title in COLUMNS)} |"
-    lines = [header, "|" + "---|" * (len(COLUMNS) + 1)]
+    lines = markdown_table(
+        results, COLUMNS, measured=lambda result: bool(result["calls"] or not result["errors"])
+    )
     notes = []
     for name, result in results.items():
-        measured = result["calls"] or not result["errors"]
-        cells = " | ".join(str(result.get(k, "")) if measured else "n/a" for k, _ in COLUMNS)
-        lines.append(f"| {name} | {cells} |")
         if result.get("redis_other_round_trips"):
             notes.append(
                 f"{name}: {result['redis_other_round_trips']} Redis round trips besides EVALSHA "

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -221,12 +221,23 @@ COLUMNS = (
 )
 
 
-def table(results: dict[str, dict[str, Any]]) -> str:
-    header = f"| scenario | {' | '.join(title for _, title in COLUMNS)} |"
-    lines = [header, "|" + "---|" * (len(COLUMNS) + 1)]
+def markdown_table(
+    results: dict[str, dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    measured: Callable[[dict[str, Any]], bool] = lambda result: True,
+) -> list[str]:
+    """One row per scenario; a scenario that could not be measured shows n/a."""
+    header = f"| scenario | {' | '.join(title for _, title in columns)} |"
+    lines = [header, "|" + "---|" * (len(columns) + 1)]
     for name, result in results.items():
-        cells = " | ".join(str(result.get(key, "")) for key, _ in COLUMNS)
+        ok = measured(result)
+        cells = " | ".join(str(result.get(key, "")) if ok else "n/a" for key, _ in columns)
         lines.append(f"| {name} | {cells} |")
+    return lines
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    lines = markdown_table(results, COLUMNS)
     single, sequential = results["single subject"], results["single, sequential"]
     halved = results["halved limit midway"]
     lines += [
