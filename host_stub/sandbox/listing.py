@@ -112,18 +112,14 @@ def _bounds(start: dt.date | None, end: dt.date | None) -> DayRange:
     )
 
 
-def utc_today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
-def redemption_range(request: web.Request, undated: UndatedRedemptions) -> DayRange:
+def redemption_range(request: web.Request, undated: UndatedRedemptions, today: dt.date) -> DayRange:
     """v2.2 redemption history: at most one year, ``date_end`` > ``date_start``.
 
     Without dates the window is the last 365 days, or unbounded when ``undated`` is
     ``"everything"``; a missing ``date_start`` is open-ended and therefore longer than a year.
     """
     raw_start, raw_end = request.query.get("date_start"), request.query.get("date_end")
-    end = utc_today() if raw_end is None else _day(raw_end, "date_end")
+    end = today if raw_end is None else _day(raw_end, "date_end")
     if raw_start is None and raw_end is None:
         if undated == "everything":
             return DayRange(None, None)
@@ -138,13 +134,13 @@ def redemption_range(request: web.Request, undated: UndatedRedemptions) -> DayRa
     return _bounds(start, end)
 
 
-def purchase_range(request: web.Request) -> DayRange:
+def purchase_range(request: web.Request, today: dt.date) -> DayRange:
     """POS purchase history: inclusive days; ``date_start`` alone runs to today."""
     raw_start, raw_end = request.query.get("date_start"), request.query.get("date_end")
     start = None if raw_start is None else _day(raw_start, "date_start")
     end = None if raw_end is None else _day(raw_end, "date_end")
     if start is not None and end is None:
-        end = utc_today()
+        end = today
     if start is not None and end is not None and end < start:
         raise param_error("date_end must not be before date_start.")
     return _bounds(start, end)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import random
 import re
 from collections.abc import Iterable, Iterator
@@ -78,6 +79,11 @@ class Store:
         return cls(
             members, DeletionBook(config.deletion_step_seconds), program_activities(anchor), anchor
         )
+
+    @property
+    def today(self) -> datetime.date:
+        """The day every seeded date is relative to (the sandbox's today, even past midnight)."""
+        return datetime.datetime.fromtimestamp(self.anchor, datetime.UTC).date()
 
     def is_gone(self, member_id: int) -> bool:
         return self.deletions.is_completed(member_id)

@@ -107,12 +107,12 @@ async def receipts(request: web.Request) -> web.Response:
 
 
 async def redemption_history(request: web.Request) -> web.Response:
-    config = state_of(request).config
+    state = state_of(request)
     member = _member(request)
-    days = redemption_range(request, config.redemption_history_undated)
+    days = redemption_range(request, state.config.redemption_history_undated, state.store.today)
     size = _page_size(request, REDEMPTIONS_PAGE)
     window = member.records.redemptions.between(days.start, days.end)
-    return _json(paged(request, window, size, config.redemption_list_key))
+    return _json(paged(request, window, size, state.config.redemption_list_key))
 
 
 async def delete_user(request: web.Request) -> web.Response:

@@ -7,6 +7,7 @@ from aiohttp import web
 from .api_errors import ApiError
 from .listing import paged, purchase_range
 from .member_lookup import find_member
+from .state import state_of
 
 POS_ID_TYPES = ("email", "id", "third_party_id", "mobile_phone_number")
 PURCHASES_PER_PAGE = 10
@@ -25,7 +26,7 @@ async def purchases(request: web.Request) -> web.Response:
         not_found=_user_not_found,
     )
     try:
-        days = purchase_range(request)
+        days = purchase_range(request, state_of(request).store.today)
     except ApiError as err:
         raise ApiError(400, "invalid", err.message) from None
     window = member.records.purchases.between(days.start, days.end)
