@@ -30,6 +30,7 @@ from crowdtwist_plugin.errors import (
 )
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing import DEFAULT_429_PAUSE, burst_for
+from crowdtwist_plugin.priority import Priority
 from crowdtwist_plugin.retry import RETRYABLE_STATUSES, parse_retry_after, retry_waits
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
@@ -232,6 +233,7 @@ class CrowdTwistClient:
         params: Mapping[str, str | int] | None = None,
         json_body: JSONValue = None,
         resend: bool = True,
+        priority: Priority = Priority.BULK,
     ) -> Reply:
         """Send and retry until a final answer; 403 raises, 4xx other than 408/429 return.
 
@@ -239,7 +241,8 @@ class CrowdTwistClient:
         outlast the retry policy, ``AuthenticationError`` on 403 and ``ResponseError`` on
         a redirect (never followed, it could lead the key elsewhere). With ``resend=False``
         only a 429 is retried: any failure after which CrowdTwist may have acted on the
-        request raises at once with ``maybe_processed`` set.
+        request raises at once with ``maybe_processed`` set. ``Priority.URGENT`` requests
+        (their answer decides what to request next) start before queued bulk ones.
         """
         url = self.url(endpoint, path_args or {})
         headers = {"Accept": "application/json"}
@@ -247,7 +250,7 @@ class CrowdTwistClient:
         url = url.with_query(query) if query else url
         failure: TransientError | None = None
         try:
-            return await self._send(endpoint, url, headers, json_body, resend)
+            return await self._send(endpoint, url, headers, json_body, resend, priority)
         except TransientError as exc:
             failure = exc.ended("not resent" if exc.maybe_processed else "gave up after retrying")
         raise failure
@@ -259,12 +262,13 @@ class CrowdTwistClient:
         headers: Mapping[str, str],
         json_body: JSONValue,
         resend: bool,
+        priority: Priority,
     ) -> Reply:
         reason: str | None = None
         self.stats.waiting()
         waited = False
         try:
-            async with self._throttle.slot(self._shared):
+            async with self._throttle.slot(self._shared, priority):
                 self.stats.done_waiting()
                 waited = True
                 self.stats.sent(endpoint.name)

@@ -17,10 +17,12 @@ import attrs
 from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
+from crowdtwist_plugin.priority import Priority
 from crowdtwist_plugin.settings import Identifier, UserIdType, email_key
 from crowdtwist_plugin.tasks import gather_all
 
 ACTIVE_FLAGS = ("1", "0")
+URGENT = Priority.URGENT  # every lookup decides what is read next
 # Which profile field and member-search criterion a user id of each type is compared with.
 PROFILE_FIELD: dict[UserIdType, str] = {
     "third_party_id": "third_party_id",
@@ -78,7 +80,7 @@ async def _profile(
     client: CrowdTwistClient, user_id: str | int, id_type: str
 ) -> dict[str, Any] | None:
     reply = await client.request(
-        endpoints.PROFILE, {"user_id": user_id}, params={"id_type": id_type}
+        endpoints.PROFILE, {"user_id": user_id}, params={"id_type": id_type}, priority=URGENT
     )
     if reply.user_not_found:
         return None
@@ -88,7 +90,10 @@ async def _profile(
 async def _search(client: CrowdTwistClient, criteria: dict[str, Any]) -> list[dict[str, Any]]:
     async def one(flag: str) -> list[Any]:
         reply = await client.request(
-            endpoints.MEMBER_SEARCH, params={"is_active": flag}, json_body=criteria
+            endpoints.MEMBER_SEARCH,
+            params={"is_active": flag},
+            json_body=criteria,
+            priority=URGENT,
         )
         if reply.user_not_found:
             return []

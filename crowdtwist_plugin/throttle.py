@@ -1,7 +1,9 @@
 """One request budget per connection and event loop: the async slot around ``pacing``.
 
-A request start passes, in order: a semaphore bounding the requests in flight; a FIFO
-lock (fair across concurrent hook calls, and only its holder ever waits for the budget);
+A request start passes, in order: a semaphore bounding the requests in flight; a turn
+(one holder at a time, and only its holder ever waits for the budget); both admit
+urgent requests first and otherwise in arrival order (``priority``), which is fair across
+concurrent hook calls;
 the pause after a 429; the even ``Schedule`` at the ``AdaptiveRate``; and finally an
 ``asyncio_throttle.Throttler``, a sliding-window log that caps the starts in any window of
 ``CAP_SLACK x burst / rate`` seconds at ``burst``.
@@ -28,6 +30,7 @@ from asyncio_throttle.throttler import Throttler
 from crowdtwist_plugin.budget import Budget
 from crowdtwist_plugin.budget.local import LocalBudget
 from crowdtwist_plugin.options import ClientOptions, Clock, Sleep
+from crowdtwist_plugin.priority import Priority, PrioritySemaphore
 from crowdtwist_plugin.settings import ConnectionSettings
 
 log = logging.getLogger("crowdtwist_plugin")
@@ -66,8 +69,8 @@ class Throttle:
         self.rules = self.local.rules
         self.cap = Throttler(rate_limit=1, period=1.0, retry_interval=CAP_POLL_SECONDS)
         self.max_in_flight = max_in_flight or default_in_flight(target)
-        self._slots = asyncio.Semaphore(self.max_in_flight)
-        self._turn = asyncio.Lock()
+        self._slots = PrioritySemaphore(self.max_in_flight)
+        self._turn = PrioritySemaphore(1)
         self._queued = 0  # requests waiting for their turn: is our own budget the limit?
 
     @property
@@ -97,16 +100,19 @@ class Throttle:
         )
 
     @asynccontextmanager
-    async def slot(self, shared: Budget | None = None) -> AsyncIterator[None]:
+    async def slot(
+        self, shared: Budget | None = None, priority: Priority = Priority.BULK
+    ) -> AsyncIterator[None]:
         """Wait for a free in-flight slot and a start in the budget; hold the slot inside.
 
         With a ``shared`` budget (Redis) the start comes from it instead of this process's
-        schedule: the in-flight bound, the FIFO turn and this process's pause still apply.
+        schedule: the in-flight bound, the turn and this process's pause still apply.
         """
-        async with self._slots:
+        await self._slots.acquire(priority)
+        try:
             self._queued += 1
             try:
-                await self._turn.acquire()
+                await self._turn.acquire(priority)
             finally:
                 self._queued -= 1
             try:
@@ -114,6 +120,8 @@ class Throttle:
             finally:
                 self._turn.release()
             yield
+        finally:
+            self._slots.release()
 
     async def _wait_for_start(self, shared: Budget | None) -> None:
         if shared is None:

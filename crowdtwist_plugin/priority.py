@@ -1,0 +1,58 @@
+"""A semaphore whose waiters go in by priority, then in arrival order.
+
+The throttle admits request starts one at a time, so a request queued behind a few
+hundred known pages waits seconds. Some requests decide what to ask next: the lookups,
+a collection's first page (it tells how many pages follow) and each legacy-history page
+(the next one is asked only once it is read). Letting those go first keeps a chain of
+dependent requests from waiting for the whole queue at every step, so the work it
+unlocks joins the queue early and the rate limit, not latency, sets the pace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from enum import IntEnum
+
+
+class Priority(IntEnum):
+    URGENT = 0  # its answer decides which requests come next
+    BULK = 1  # already known to be needed
+
+
+class PrioritySemaphore:
+    """``value`` holders at once; waiters are admitted by (priority, arrival)."""
+
+    def __init__(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"value must be at least 1, not {value}")
+        self._free = value
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, priority: Priority = Priority.BULK) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        admitted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrivals), admitted))
+        try:
+            await admitted
+        except asyncio.CancelledError:
+            if admitted.done() and not admitted.cancelled():
+                # Admitted just as it was cancelled: the place goes to the next waiter.
+                self.release()
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            *_, admitted = heapq.heappop(self._waiters)
+            if not admitted.done():  # skip waiters cancelled while queued
+                admitted.set_result(None)
+                return
+        self._free += 1
+
+    def waiting(self) -> int:
+        """Waiters not yet admitted (cancelled ones may still be counted until skipped)."""
+        return len(self._waiters)
