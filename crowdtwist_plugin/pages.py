@@ -14,12 +14,12 @@ from typing import Any
 
 from crowdtwist_plugin.client import CrowdTwistClient, Endpoint
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
+from crowdtwist_plugin.priority import Priority
 from crowdtwist_plugin.progress import Progress
 from crowdtwist_plugin.tasks import gather_all
 
 MAX_PAGES = 10_000
 LEGACY_PAGE_SIZE = 50
-LEGACY_LOOKAHEAD = 3
 
 
 def _count(paging: Mapping[str, Any], name: str, endpoint: Endpoint) -> int:
@@ -42,9 +42,7 @@ async def fetch_list(
     """An unpaged collection."""
     reply = await client.request(endpoint, path_args, params=params)
     records = reply.records(keys)
-    if "page_number" not in params:
-        progress = Progress(collection_of(endpoint), pages_known=1)
-        progress.page(len(records))
+    Progress(collection_of(endpoint), pages_known=1).page(len(records))
     return records
 
 
@@ -69,7 +67,11 @@ async def fetch_paged(
     """
 
     async def page(number: int) -> tuple[list[Any], tuple[int, int]] | None:
-        reply = await client.request(endpoint, path_args, params={**params, "page": number})
+        # The first page tells how many follow: it goes before queued known pages.
+        priority = Priority.URGENT if number == 1 else Priority.BULK
+        reply = await client.request(
+            endpoint, path_args, params={**params, "page": number}, priority=priority
+        )
         if reply.status in (400, 404) and reply.error_fields()[0] in absent_codes:
             return None
         body = reply.json_object()
@@ -79,7 +81,7 @@ async def fetch_paged(
         shape = (_count(paging, "total", endpoint), _count(paging, "pages", endpoint))
         records = reply.records(keys)
         if number == 1:
-            tracker.expect(shape[1])
+            tracker.expect(max(1, shape[1]))  # an empty collection's one page counts too
         tracker.page(len(records))
         return records, shape
 
@@ -115,62 +117,42 @@ async def fetch_numbered(
     path_args: Mapping[str, str | int],
     params: Mapping[str, str | int],
     page_size: int = LEGACY_PAGE_SIZE,
-    lookahead: int = LEGACY_LOOKAHEAD,
 ) -> list[Any]:
     """A legacy ``page_size``/``page_number`` bare-array collection, read to its end.
 
     The end is an empty page: the server may clamp ``page_size`` below what was asked,
     so a short page alone proves nothing, and records after a short page mean the pages
-    moved (an inconsistency, retryable), never a silent end. The page count is unknown, so
-    ``lookahead`` pages are requested at a time until a page comes back short; then only
-    the end marker is read.
+    moved (an inconsistency, retryable), never a silent end. Nothing tells the page count,
+    so pages are read one at a time, urgently (each decides whether another is needed):
+    not one page past the end marker is requested.
     """
-
     progress = Progress(collection_of(endpoint))
-
-    async def page(number: int) -> list[Any]:
-        query = {**params, "page_size": page_size, "page_number": number}
-        items = await fetch_list(client, endpoint, path_args, query)
-        progress.page(len(items))
-        return items
-
     records: list[Any] = []
-    longest, short_page, ended = 0, 0, False
+    longest, short_page = 0, 0
     previous: list[Any] = []
-    number = 1
-    while number <= MAX_PAGES:
-        # Once a page came back short only its end marker is left to read: one page.
-        size = 1 if short_page else lookahead
-        batch = await gather_all(page(n) for n in range(number, number + size))
-        for index, items in enumerate(batch, start=number):
-            if ended:
-                if items:
-                    raise ResponseError(
-                        f"page {index} has records after the last page", endpoint=endpoint.name
-                    )
-                continue
-            if not items:
-                ended = True
-                continue
-            if short_page:
-                # Records after a short page: the pages moved or were cut; never pass
-                # what was read so far off as the whole history.
-                raise InconsistentDataError(
-                    f"page {index} has records after the short page {short_page}",
-                    endpoint=endpoint.name,
-                )
-            if items == previous:
-                raise ResponseError(
-                    f"page {index} repeats page {index - 1}; page_number seems ignored",
-                    endpoint=endpoint.name,
-                )
-            previous = items
-            records.extend(items)
-            if len(items) < longest:
-                short_page = index
-            longest = max(longest, len(items))
-        if ended:
+    for number in range(1, MAX_PAGES + 1):
+        query = {**params, "page_size": page_size, "page_number": number}
+        reply = await client.request(endpoint, path_args, params=query, priority=Priority.URGENT)
+        items = reply.records()
+        progress.page(len(items))
+        if not items:
             progress.finish()
             return records
-        number += size
+        if short_page:
+            # Records after a short page: the pages moved or were cut; never pass what
+            # was read so far off as the whole history.
+            raise InconsistentDataError(
+                f"page {number} has records after the short page {short_page}",
+                endpoint=endpoint.name,
+            )
+        if items == previous:
+            raise ResponseError(
+                f"page {number} repeats page {number - 1}; page_number seems ignored",
+                endpoint=endpoint.name,
+            )
+        previous = items
+        records.extend(items)
+        if len(items) < longest:
+            short_page = number
+        longest = max(longest, len(items))
     raise ResponseError(f"more than {MAX_PAGES} pages", endpoint=endpoint.name)
