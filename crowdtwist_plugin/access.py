@@ -18,10 +18,21 @@ from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_id
 from crowdtwist_plugin.tasks import gather_all
 from crowdtwist_plugin.throttle import Throttles
 
-# The redemption history accepts date ranges of at most a year, and what it returns
-# without dates is not documented: read it without dates and, from the member's creation
-# on, in overlapping windows shorter than a year, then drop the records seen twice.
+# Redemption history accepts date ranges of at most a year, and what it returns without
+# dates is not documented: every redemption, or only the last 365 days. The undated answer
+# is read first and is the whole history once it holds a redemption older than a year
+# (then the service returns more than the last year). Otherwise the years before it are
+# read in windows back to ``ClientOptions.redemptions_since``, or to the profile's
+# date_created if earlier: a redemption may predate the profile (imported history).
 REDEMPTION_WINDOW = timedelta(days=364)
+# Under either reading the undated answer covers the last 365 days; the windows reach a
+# week into that span, so a day boundary drawn differently by the service loses nothing.
+UNDATED_SURELY_COVERS = timedelta(days=358)
+# A redemption this old cannot be in a last-365-days answer, whatever the time zone.
+OLDER_THAN_UNDATED = timedelta(days=370)
+# The redemption record's fields are not documented; these are the date fields CrowdTwist's
+# redemption feeds use. A record without one proves nothing, and the windows are read.
+REDEMPTION_DATE_FIELDS = ("order_date", "orderDate", "redemption_date", "date_redeemed")
 # CrowdTwist dates from 2009: a member older than this many years is a broken profile, and
 # reading it would mean a window per year back to its claimed creation.
 MAX_REDEMPTION_WINDOWS = 40
@@ -90,24 +101,11 @@ async def redemptions(
     client: CrowdTwistClient, crowdtwist_id: int, profile: Mapping[str, Any]
 ) -> list[Any]:
     params: dict[str, str | int] = {"id_type": "id", "page_size": endpoints.REDEMPTIONS_PAGE_SIZE}
-    ranges: list[dict[str, str | int]] = [params]
-    created = member_since(profile.get("date_created"))
-    if created is not None:
-        planned = windows(created, client.options.today())
-        if len(planned) > MAX_REDEMPTION_WINDOWS:
-            raise ResponseError(
-                f"date_created {created.isoformat()} would need {len(planned)} year windows "
-                f"of redemption history (at most {MAX_REDEMPTION_WINDOWS})",
-                endpoint=endpoints.PROFILE.name,
-            )
-        ranges += [
-            {**params, "date_start": start.isoformat(), "date_end": end.isoformat()}
-            for start, end in planned
-        ]
     # One progress for the collection, whatever number of date windows it takes.
     progress = Progress(collection_of(endpoints.REDEMPTIONS))
-    pages = await gather_all(
-        fetch_paged(
+
+    async def read(query: Mapping[str, str | int]) -> list[Any]:
+        return await fetch_paged(
             client,
             endpoints.REDEMPTIONS,
             {"user_id": crowdtwist_id},
@@ -115,11 +113,29 @@ async def redemptions(
             ("rewards", "redemptions"),
             progress=progress,
         )
-        for query in ranges
+
+    undated = await read(params)
+    today = client.options.today()
+    if any(_dated_before(record, today - OLDER_THAN_UNDATED) for record in undated):
+        return undated
+    planned = earlier_windows(
+        _earliest(client.options.redemptions_since, utc_day(profile.get("date_created"))),
+        today,
     )
+    if len(planned) > MAX_REDEMPTION_WINDOWS:
+        raise ResponseError(
+            f"date_created {profile.get('date_created')!r:.30} would need {len(planned)} year "
+            f"windows of redemption history (at most {MAX_REDEMPTION_WINDOWS})",
+            endpoint=endpoints.PROFILE.name,
+        )
+    windows = await gather_all(
+        read({**params, "date_start": start.isoformat(), "date_end": end.isoformat()})
+        for start, end in planned
+    )
+    # Windows overlap by a day, and the newest overlaps the undated answer.
     seen: set[str] = set()
     unique = []
-    for record in (r for page in pages for r in page):
+    for record in (r for page in (undated, *windows) for r in page):
         key = json.dumps(record, sort_keys=True)
         if key not in seen:
             seen.add(key)
@@ -127,8 +143,22 @@ async def redemptions(
     return unique
 
 
-def member_since(value: Any) -> date | None:
-    """The profile's ``date_created`` (unix seconds or ISO 8601) as a UTC date."""
+def _earliest(since: date, created: date | None) -> date:
+    return since if created is None else min(since, created)
+
+
+def _dated_before(record: Any, day: date) -> bool:
+    if not isinstance(record, dict):
+        return False
+    for field in REDEMPTION_DATE_FIELDS:
+        when = utc_day(record.get(field))
+        if when is not None:
+            return when < day
+    return False
+
+
+def utc_day(value: Any) -> date | None:
+    """A date in unix seconds or ISO 8601 (e.g. the profile's ``date_created``) as a UTC day."""
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return datetime.fromtimestamp(value, UTC).date()
@@ -141,10 +171,11 @@ def member_since(value: Any) -> date | None:
     return None
 
 
-def windows(start: date, today: date) -> list[tuple[date, date]]:
-    """Date ranges shorter than a year covering ``start`` to tomorrow, overlapping by a day."""
+def earlier_windows(start: date, today: date) -> list[tuple[date, date]]:
+    """Date ranges of at most a year from ``start`` into the span the undated answer
+    surely covers, each overlapping the next by a day (inclusive ends)."""
     result = []
-    last = today + timedelta(days=1)
+    last = today - UNDATED_SURELY_COVERS
     while start < last:
         end = min(start + REDEMPTION_WINDOW, last)
         result.append((start, end))

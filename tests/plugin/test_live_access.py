@@ -9,21 +9,9 @@ import pytest
 
 from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
 from tests.helpers.host import Host, connection_for
+from tests.helpers.minimal import held_by_sandbox
 from tests.helpers.people import ALICE, ALICE_COUNTS, CATEGORIES, DEMO_IDS
 from tests.helpers.records import record_ids
-
-
-def held_by_sandbox(sandbox: Sandbox, crowdtwist_id: int) -> dict[str, list[Any]]:
-    """What the sandbox holds for a member, per report category."""
-    records = sandbox.state.store.members[crowdtwist_id].records
-    return {
-        "activities": records.activities,
-        "activity_history": records.activity_history,
-        "rewards": records.rewards,
-        "purchases": records.purchases.items,
-        "receipts": records.receipts if sandbox.config.receipts_active else [],
-        "redemptions": records.redemptions.items,
-    }
 
 
 def only_subject(report: dict[str, Any]) -> dict[str, Any]:

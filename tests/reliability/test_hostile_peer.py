@@ -164,9 +164,11 @@ async def test_an_implausible_plan_is_refused(host: Host, peer: Peer) -> None:
         if request.path == "/v2/users/alice@example.com":
             profile = {"id": 42, "email_address": "alice@example.com", "date_created": "0001-01-01"}
             return web.json_response(profile)
-        if "redemption_history" in request.path:
-            return web.json_response({"rewards": [], "paging": {"total": 0, "pages": 0}})
-        return web.json_response({"activities": [], "rewards": [], "paging": {}})
+        if "activity_history" in request.path:
+            return web.json_response([])
+        empty = {"total": 0, "pages": 0}
+        lists = {key: [] for key in ("activities", "rewards", "purchases", "receipts")}
+        return web.json_response({**lists, "paging": empty})
 
     peer.handler = ancient
     with pytest.raises(ResponseError, match="year windows") as caught:

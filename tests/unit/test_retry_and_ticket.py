@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from crowdtwist_plugin.access import member_since, windows
+from crowdtwist_plugin.access import UNDATED_SURELY_COVERS, earlier_windows, utc_day
 from crowdtwist_plugin.errors import ConfigurationError
 from crowdtwist_plugin.retry import RetryPolicy, parse_retry_after
 from crowdtwist_plugin.ticket import Status, Ticket, UserDeletion
@@ -121,14 +121,23 @@ def test_tampered_tickets_are_refused(ticket: Any, message: str) -> None:
         Ticket.from_json(ticket, "crowdtwist")
 
 
-def test_windows_cover_member_lifetime_in_sub_year_overlapping_ranges() -> None:
-    start, today = date(2019, 3, 1), date(2026, 11, 27)
-    ranges = windows(start, today)
+def test_windows_reach_from_the_start_into_the_undated_answer_in_sub_year_ranges() -> None:
+    start, today = date(2009, 1, 1), date(2026, 11, 27)
+    ranges = earlier_windows(start, today)
     assert ranges[0][0] == start
-    assert ranges[-1][1] == today + timedelta(days=1)
+    # The undated answer covers the last 365 days under either reading: the windows end
+    # inside that span, so none repeats the last year.
+    assert ranges[-1][1] == today - UNDATED_SURELY_COVERS
+    assert today - timedelta(days=365) < ranges[-1][1] < today - timedelta(days=300)
+    assert len(ranges) == 17  # 6,181 days in windows of 364
     for (_, end), (next_start, _) in itertools.pairwise(ranges):
         assert end == next_start
     assert all(timedelta(0) < e - s < timedelta(days=365) for s, e in ranges)
+
+
+def test_no_windows_when_the_start_is_inside_the_undated_answer() -> None:
+    today = date(2026, 11, 27)
+    assert earlier_windows(today - timedelta(days=100), today) == []
 
 
 @pytest.mark.parametrize(
@@ -142,5 +151,5 @@ def test_windows_cover_member_lifetime_in_sub_year_overlapping_ranges() -> None:
         (True, None),
     ],
 )
-def test_member_since(value: Any, expected: date | None) -> None:
-    assert member_since(value) == expected
+def test_utc_day(value: Any, expected: date | None) -> None:
+    assert utc_day(value) == expected
