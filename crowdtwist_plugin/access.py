@@ -22,8 +22,8 @@ from crowdtwist_plugin.throttle import Throttles
 # dates is not documented: every redemption, or only the last 365 days. The undated answer
 # is read first and is the whole history once it holds a redemption older than a year
 # (then the service returns more than the last year). Otherwise the years before it are
-# read in windows back to ``ClientOptions.redemptions_since``, or to the profile's
-# date_created if earlier: a redemption may predate the profile (imported history).
+# read in windows back to the connection's ``redemptions_since`` (2009), or to the
+# profile's date_created if earlier: a redemption may predate the profile (imports).
 REDEMPTION_WINDOW = timedelta(days=364)
 # Under either reading the undated answer covers the last 365 days; the windows reach a
 # week into that span, so a day boundary drawn differently by the service loses nothing.
@@ -119,7 +119,7 @@ async def redemptions(
     if any(_dated_before(record, today - OLDER_THAN_UNDATED) for record in undated):
         return undated
     planned = earlier_windows(
-        _earliest(client.options.redemptions_since, utc_day(profile.get("date_created"))),
+        _earliest(client.settings.redemptions_since, utc_day(profile.get("date_created"))),
         today,
     )
     if len(planned) > MAX_REDEMPTION_WINDOWS:

@@ -48,7 +48,3 @@ class ClientOptions:
     # Decompressed bytes read from one response at most: CrowdTwist's largest pages are a
     # few hundred kilobytes, so a body past this is refused, not buffered.
     max_body_bytes: int = 16 * 1024 * 1024
-    # The earliest day a redemption may be dated, when the service's undated answer does
-    # not show its history to be whole: CrowdTwist started in 2009. A program that imported
-    # older redemptions sets its own (a profile's earlier date_created also moves it back).
-    redemptions_since: date = date(2009, 1, 1)

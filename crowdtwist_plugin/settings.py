@@ -7,6 +7,7 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import quote, quote_plus
 
@@ -34,8 +35,12 @@ CONNECTION_KEYS = frozenset(
         "target_utilization",
         "deletion_complete_on_submit",
         "rate_limit_redis_url",
+        "redemptions_since",
     }
 )
+# CrowdTwist started in 2009: no redemption it records is older, unless a program imported
+# older history (then its connection says so with ``redemptions_since``).
+CROWDTWIST_START = date(2009, 1, 1)
 IDENTIFIER_CATEGORIES = ("email", "user_id")
 _SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
@@ -74,6 +79,8 @@ class ConnectionSettings:
     deletion_complete_on_submit: bool = False
     # A budget shared through Redis by every worker with this key (password hidden).
     rate_limit_redis_url: RedisURL | None = None
+    # The earliest day a redemption may be dated (see access.py).
+    redemptions_since: date = CROWDTWIST_START
 
     def redact(self, text: str) -> str:
         """``text`` with the API key, in every encoding it may travel in, replaced."""
@@ -104,6 +111,7 @@ class ConnectionSettings:
             target_utilization=_utilization(connection.get("target_utilization", 0.75)),
             deletion_complete_on_submit=_flag(connection, "deletion_complete_on_submit"),
             rate_limit_redis_url=_redis_url(connection.get("rate_limit_redis_url")),
+            redemptions_since=_since(connection.get("redemptions_since")),
         )
         if settings.requests_per_second * 60 < MIN_REQUESTS_PER_MINUTE:
             raise ConfigurationError(
@@ -112,6 +120,24 @@ class ConnectionSettings:
                 f"{settings.requests_per_second * 60:.3g}"
             )
         return settings
+
+
+def _since(value: object) -> date:
+    if value is None:
+        return CROWDTWIST_START
+    day = value if isinstance(value, date) and not isinstance(value, datetime) else None
+    try:
+        if isinstance(value, str) and len(value) == 10:
+            day = date.fromisoformat(value)
+    except ValueError:
+        pass
+    if day is None:
+        raise ConfigurationError(
+            f"redemptions_since must be a date YYYY-MM-DD, got {_short(value)}"
+        )
+    if day > datetime.now(UTC).date():
+        raise ConfigurationError(f"redemptions_since must not be in the future, got {value}")
+    return day
 
 
 def _key_forms(key: str) -> list[str]:

@@ -16,6 +16,7 @@ its password is a secret like the API key (``HostConfig.secrets_for``).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
@@ -114,7 +115,12 @@ class HostConfig:
                 f"{var} is not set: export the {integration} API key in the environment "
                 f"(secrets never go in {self.path.name})"
             )
-        connection = {**settings, "api_key": secret}
+        # The contract's mappings are JSON: a TOML date (redemptions_since = 2015-06-01)
+        # goes to the plugin as its ISO text.
+        connection = {
+            **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in settings.items()},
+            "api_key": secret,
+        }
         for key in ORIGIN_KEYS:
             value = (origins or {}).get(key) or environ.get(origin_env_var(integration, key))
             if value and value.strip():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,10 @@ def test_origins_come_from_the_environment_and_the_command_line_wins(tmp_path: P
     assert connection["pos_base_url"] == "http://127.0.0.1:8766"
     empty = config.connection_for("crowdtwist", {**ENV, "CROWDTWIST_API_BASE_URL": " "})
     assert "api_base_url" not in empty
+
+
+def test_a_toml_date_reaches_the_plugin_as_iso_text(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, 'api_subdomain = "a"\nredemptions_since = 2015-06-01'))
+    connection = config.connection_for("crowdtwist", ENV)
+    assert connection["redemptions_since"] == "2015-06-01"
+    json.dumps(connection)  # the contract's mappings are JSON

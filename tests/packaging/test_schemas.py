@@ -98,6 +98,7 @@ def test_connection_schema_names_exactly_the_contract_keys() -> None:
         "target_utilization",
         "deletion_complete_on_submit",
         "rate_limit_redis_url",
+        "redemptions_since",
     }
 
 

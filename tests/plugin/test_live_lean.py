@@ -8,7 +8,6 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-import attrs
 import pytest
 
 from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
@@ -110,16 +109,12 @@ async def test_an_earlier_date_created_moves_the_first_window_back(
     "sandbox_config", [SandboxConfig(today=TODAY, redemption_history_undated="last_365_days")]
 )
 async def test_a_later_redemptions_since_means_fewer_windows(
-    sandbox: Sandbox, connection: dict[str, Any]
+    host: Host, sandbox: Sandbox, connection: dict[str, Any]
 ) -> None:
     """A program that started in 2024 and imported nothing older need not read earlier."""
     alice = DEMO_PEOPLE["alice"]
-    since = attrs.evolve(test_options(today=lambda: TODAY), redemptions_since=date(2024, 1, 1))
-    host = Host(since)
-    try:
-        report = await host.access(connection, {"email": [alice.email]})
-    finally:
-        host.close()
+    since = {**connection, "redemptions_since": "2024-01-01"}
+    report = await host.access(since, {"email": [alice.email]})
     assert_complete(sandbox, report["subjects"][0])
     starts = sorted(r.query["date_start"] for r in sandbox.log if "date_start" in r.query)
     created = sandbox.state.store.members[alice.crowdtwist_id].profile["date_created"]

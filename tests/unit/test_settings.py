@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -30,6 +31,12 @@ def test_defaults_and_hosts() -> None:
     assert KEY not in repr(s)
 
 
+@pytest.mark.parametrize("value", ["2015-06-01", date(2015, 6, 1)])  # TOML gives a date
+def test_redemptions_since(value: Any) -> None:
+    assert settings().redemptions_since == date(2009, 1, 1)
+    assert settings(redemptions_since=value).redemptions_since == date(2015, 6, 1)
+
+
 def test_loopback_override() -> None:
     s = settings(api_base_url="http://127.0.0.1:8765", pos_base_url="http://localhost:8766/")
     assert (s.api_origin, s.pos_origin) == ("http://127.0.0.1:8765", "http://localhost:8766")
@@ -56,6 +63,11 @@ def test_loopback_override() -> None:
         ({"api_key": ""}, "api_key is required"),
         ({"api_key": "bad key\n"}, "api_key must be printable ASCII"),
         ({"api_key": "clé-secrète"}, "api_key must be printable ASCII"),
+        ({"redemptions_since": "2015"}, "redemptions_since must be a date YYYY-MM-DD, got '2015'"),
+        ({"redemptions_since": "2015-02-30"}, "redemptions_since must be a date YYYY-MM-DD"),
+        ({"redemptions_since": datetime(2015, 1, 1)}, "redemptions_since must be a date"),
+        ({"redemptions_since": 2015}, "redemptions_since must be a date"),
+        ({"redemptions_since": "2999-01-01"}, "redemptions_since must not be in the future"),
     ],
 )
 def test_bad_settings_are_named(changes: dict[str, Any], message: str) -> None:
