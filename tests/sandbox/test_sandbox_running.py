@@ -6,7 +6,6 @@ import asyncio
 import re
 import signal
 import sys
-import time
 
 import aiohttp
 import pytest
@@ -79,11 +78,10 @@ async def test_cli_serves_until_signalled(signum: signal.Signals) -> None:
     assert b"sandbox stopped" in rest
 
 
-async def test_scale_members_are_generated_quickly_and_paged() -> None:
-    started = time.monotonic()
+async def test_scale_members_are_generated_and_paged() -> None:
+    # How fast they are generated is make bench's concern: no wall-clock bound here.
     config = SandboxConfig(scale_users=20, scale_records=2000)
     async with run_sandbox(config) as sandbox, aiohttp.ClientSession() as session:
-        assert time.monotonic() - started < 5
         client = Client(session, sandbox)
         params = {"id_type": "email", "page": "80", "page_size": "25"}
         reply = await client.get("/v2/users/scale-19@scale.example.com/receipts", params=params)
