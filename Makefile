@@ -77,7 +77,7 @@ clean:
 		.pytest_cache build dist host_stub/build *.egg-info host_stub/*.egg-info
 
 bench: $(STAMP)
-	$(BIN)/python bench/throughput.py
+	$(BIN)/python -m bench.throughput
 	$(MAKE) bench-fleet
 
 # Several worker processes, one API key, with and without the Redis budget (issue 13).

@@ -2,135 +2,28 @@
 
 The sandbox runs in its own process (leaky bucket of LIMIT requests/s, capacity
 CAPACITY, LATENCY added to every answer); each scenario's client runs in a fresh process
-so CPU time and peak RSS are its own. Calls, 429s and rates come from the sandbox's
-request log. Prints a table and writes bench-results/throughput.json.
+(``bench/client.py``) so CPU time and peak RSS are its own. Calls, 429s and rates come
+from the sandbox's request log. Prints a table and writes bench-results/throughput.json.
+
+Run from the repository root: ``python -m bench.throughput``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import bisect
 import json
 import os
-import re
-import resource
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-LIMIT = 100.0
-CAPACITY = 10
-LATENCY = 0.05
-TARGET = 0.75
+from bench.common import LIMIT, LIMITED, REPO, TARGET, admin, email, last_json_line, sandbox
+
 WINDOW = 10.0
 RESULTS = Path("bench-results") / "throughput.json"
-API_KEY = "sandbox-demo-key"
-
-
-@contextmanager
-def sandbox(*options: str) -> Iterator[tuple[str, str]]:
-    """A sandbox process on ephemeral loopback ports; yields the two origins."""
-    command = [sys.executable, "-m", "host_stub.cli", "sandbox", "--api-port", "0"]
-    command += ["--pos-port", "0", *options]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        origins: dict[str, str] = {}
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            match = re.match(r"\s+(main API|POS API):\s+(\S+)", line)
-            if match:
-                origins[match.group(1)] = match.group(2)
-            if len(origins) == 2:
-                break
-        yield origins["main API"], origins["POS API"]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-
-
-def admin(origin: str, method: str, path: str, body: Any = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    # Only ever the sandbox's own loopback origin.
-    url = f"{origin}/_sandbox/{path}"
-    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return json.loads(response.read())
-
-
-def email(index: int) -> str:
-    return f"scale-{index}@scale.example.com"
-
-
-# ---------------------------------------------------------------- client process
-
-
-async def _client(args: argparse.Namespace) -> dict[str, Any]:
-    from crowdtwist_plugin.options import ClientOptions
-    from crowdtwist_plugin.plugin import CrowdTwistPlugin
-    from host_stub.plugins import call_hook, make_plugin_manager
-
-    pm = make_plugin_manager(load_entrypoints=not args.sequential)
-    if args.sequential:
-        # The same plugin with one request in flight, as a sequential client would send.
-        pm.register(CrowdTwistPlugin(ClientOptions(max_in_flight=1)), name="crowdtwist")
-    connection = {
-        "api_key": API_KEY,
-        "api_base_url": args.api,
-        "pos_base_url": args.pos,
-        "rate_limit_per_minute": args.limit * 60,
-        "target_utilization": TARGET,
-    }
-
-    async def one(address: str) -> dict[str, Any]:
-        started = time.monotonic()
-        report = await call_hook(
-            pm,
-            "handle_access",
-            integration="crowdtwist",
-            connection=connection,
-            identifiers={"email": [address]},
-        )
-        finished = time.monotonic()
-        return {"elapsed": finished - started, "report": report}
-
-    async def halve() -> float:
-        await asyncio.sleep(args.halve_at)
-        await asyncio.to_thread(
-            admin, args.api, "POST", "rate_limit", {"rate_per_second": args.limit / 2}
-        )
-        return time.monotonic()
-
-    halved_at = asyncio.create_task(halve()) if args.halve_at else None
-    # CPU is counted from the first request on: interpreter start-up and imports are
-    # not a per-request cost.
-    cpu0, started = time.process_time(), time.monotonic()
-    results = await asyncio.gather(*(one(a) for a in args.emails.split(",")))
-    cpu, finished = time.process_time() - cpu0, time.monotonic()
-    for result in results:
-        report = result.pop("report")
-        result["counts"] = {k: len(v) for s in report["subjects"] for k, v in s["data"].items()}
-        result["json_bytes"] = len(json.dumps(report))
-    return {
-        "started": started,
-        "finished": finished,
-        "cpu": cpu,
-        "halved_at": await halved_at if halved_at else None,
-        "requests": results,
-    }
-
-
-def client_main(args: argparse.Namespace) -> None:
-    outcome = asyncio.run(_client(args))
-    outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(outcome))
 
 
 # ---------------------------------------------------------------- scenarios
@@ -146,12 +39,12 @@ def run_client(
     halve_at: float = 0.0,
 ) -> dict[str, Any]:
     admin(api, "POST", "reset")
-    command = [sys.executable, __file__, "client", "--api", api, "--pos", pos]
+    command = [sys.executable, "-m", "bench.client", "--api", api, "--pos", pos]
     command += ["--emails", ",".join(emails), "--limit", str(limit), "--halve-at", str(halve_at)]
     if sequential:
         command.append("--sequential")
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    outcome: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+    outcome: dict[str, Any] = last_json_line(done.stdout)
     log = [r for r in admin(api, "GET", "log")["requests"]]
     return {**outcome, **measure(log, outcome)}
 
@@ -185,8 +78,7 @@ def measure(log: list[dict[str, Any]], outcome: dict[str, Any]) -> dict[str, Any
 
 def scenarios() -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
-    limited = ("--rate-limit", str(LIMIT), "--capacity", str(CAPACITY), "--latency", str(LATENCY))
-    with sandbox(*limited, "--scale-users", "1", "--scale-records", "2200") as (api, pos):
+    with sandbox(*LIMITED, "--scale-users", "1", "--scale-records", "2200") as (api, pos):
         results["single subject"] = run_client(api, pos, [email(0)])
         results["single, sequential"] = run_client(api, pos, [email(0)], sequential=True)
         half = results["single subject"]["elapsed_s"] / 2
@@ -196,7 +88,7 @@ def scenarios() -> dict[str, dict[str, Any]]:
             == results["single subject"]["requests"][0]["counts"]
         )
         results["halved limit midway"]["complete_report"] = complete
-    with sandbox(*limited, "--scale-users", "20", "--scale-records", "300") as (api, pos):
+    with sandbox(*LIMITED, "--scale-users", "20", "--scale-records", "300") as (api, pos):
         result = run_client(api, pos, [email(i) for i in range(20)])
         times = [r["elapsed"] for r in result["requests"]]
         result["slowest_over_fastest"] = round(max(times) / min(times), 3)
@@ -255,19 +147,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    sub = parser.add_subparsers(dest="command")
-    client = sub.add_parser("client")
-    client.add_argument("--api", required=True)
-    client.add_argument("--pos", required=True)
-    client.add_argument("--emails", required=True)
-    client.add_argument("--limit", type=float, default=LIMIT)
-    client.add_argument("--halve-at", type=float, default=0.0)
-    client.add_argument("--sequential", action="store_true")
-    args = parser.parse_args(argv)
-    if args.command == "client":
-        client_main(args)
-        return 0
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
     results = scenarios()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
