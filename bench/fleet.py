@@ -42,7 +42,7 @@ from bench.common import (
     last_json_line,
     sandbox,
 )
-from bench.throughput import markdown_table
+from bench.report import markdown_table
 
 WORKERS = 4
 RECORDS = 600  # per paged category per member: each access request is ~230 calls

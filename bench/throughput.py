@@ -3,7 +3,9 @@
 The sandbox runs in its own process (leaky bucket of LIMIT requests/s, capacity
 CAPACITY, LATENCY added to every answer); each scenario's client runs in a fresh process
 (``bench/client.py``) so CPU time and peak RSS are its own. Calls, 429s and rates come
-from the sandbox's request log. Prints a table and writes bench-results/throughput.json.
+from the sandbox's request log; minimal calls from the sandbox's seeded data, rebuilt in
+this process (``bench/minimal.py``). Prints a table and writes
+bench-results/throughput.json.
 
 Run from the repository root: ``python -m bench.throughput``.
 """
@@ -12,61 +14,108 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import dataclasses
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import attrs
+
+from bench import report
 from bench.common import LIMIT, LIMITED, REPO, TARGET, admin, email, last_json_line, sandbox
+from bench.minimal import GroundTruth
+from host_stub.sandbox.sandbox_cli import parse_config
+from host_stub.sandbox.sandbox_config import UNDATED_REDEMPTION_READINGS
 
 WINDOW = 10.0
+TARGET_RATE = TARGET * LIMIT
 RESULTS = Path("bench-results") / "throughput.json"
+SINGLE = (*LIMITED, "--scale-users", "1", "--scale-records", "2200")
+THREE_YEARS = (*SINGLE, "--scale-redemption-days", "1095")
 
 
-# ---------------------------------------------------------------- scenarios
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    """A running sandbox, and its data as the same options seed it, for minimal calls."""
+
+    api: str
+    pos: str
+    truth: GroundTruth
+
+    def log(self) -> list[dict[str, Any]]:
+        requests: list[dict[str, Any]] = admin(self.api, "GET", "log")["requests"]
+        return requests
+
+    def check_day(self) -> None:
+        """The seeded data and the undated window follow the UTC day: it must not change."""
+        if utc_today() != self.truth.today:
+            raise SystemExit("the UTC day changed during the benchmark: run it again")
+
+
+@contextmanager
+def counted_sandbox(*options: str) -> Iterator[Site]:
+    today = utc_today()
+    config = attrs.evolve(parse_config(list(options)), today=today)
+    with sandbox(*options) as (api, pos):
+        yield Site(api, pos, GroundTruth(config, today))
 
 
 def run_client(
-    api: str,
-    pos: str,
+    site: Site,
     emails: Sequence[str],
     *,
     limit: float = LIMIT,
     sequential: bool = False,
     halve_at: float = 0.0,
 ) -> dict[str, Any]:
-    admin(api, "POST", "reset")
-    command = [sys.executable, "-m", "bench.client", "--api", api, "--pos", pos]
+    admin(site.api, "POST", "reset")
+    command = [sys.executable, "-m", "bench.client", "--api", site.api, "--pos", site.pos]
     command += ["--emails", ",".join(emails), "--limit", str(limit), "--halve-at", str(halve_at)]
     if sequential:
         command.append("--sequential")
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     outcome: dict[str, Any] = last_json_line(done.stdout)
-    log = [r for r in admin(api, "GET", "log")["requests"]]
-    return {**outcome, **measure(log, outcome)}
+    site.check_day()
+    return {**outcome, **measure(site.log(), outcome, site.truth.minimal(emails))}
 
 
-def measure(log: list[dict[str, Any]], outcome: dict[str, Any]) -> dict[str, Any]:
+def measure(
+    log: list[dict[str, Any]], outcome: dict[str, Any], minimal: Counter[str] | None
+) -> dict[str, Any]:
+    """What the sandbox's log shows; ``minimal``: the calls that prove the report complete."""
     times = sorted(r["time"] for r in log)
     calls = len(times)
     elapsed = outcome["finished"] - outcome["started"]
-    floor = calls / (TARGET * LIMIT)
+    least = None if minimal is None else minimal.total()
+    floor = None if least is None else least / TARGET_RATE
     span = min(WINDOW, elapsed)
     worst = max((bisect.bisect_left(times, t + span) - i for i, t in enumerate(times)), default=0)
     throttled = sorted(r["time"] for r in log if r["status"] == 429)
     result = {
         "calls": calls,
+        "minimal": least,
+        "calls_over_minimal": round(calls / least, 3) if least else None,
         "elapsed_s": round(elapsed, 2),
-        "floor_T_s": round(floor, 2),
+        "floor_T_s": None if floor is None else round(floor, 2),
         "elapsed_over_T": round(elapsed / floor, 3) if floor else None,
         "http_429": len(throttled),
         "rate_over_limit_mean": round(calls / elapsed / LIMIT, 3),
         "rate_over_limit_worst_window": round(worst / span / LIMIT, 3) if span else None,
         "cpu_s_per_1000": round(outcome["cpu"] / calls * 1000, 3) if calls else None,
         "peak_rss_mb": round(outcome["peak_rss_mb"], 1),
+        "calls_by_endpoint": dict(Counter(r["endpoint"] for r in log)),
+        "minimal_by_endpoint": None if minimal is None else dict(minimal),
     }
     if outcome.get("halved_at"):
         after = [t for t in throttled if t >= outcome["halved_at"]]
@@ -78,72 +127,34 @@ def measure(log: list[dict[str, Any]], outcome: dict[str, Any]) -> dict[str, Any
 
 def scenarios() -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
-    with sandbox(*LIMITED, "--scale-users", "1", "--scale-records", "2200") as (api, pos):
-        results["single subject"] = run_client(api, pos, [email(0)])
-        results["single, sequential"] = run_client(api, pos, [email(0)], sequential=True)
-        half = results["single subject"]["elapsed_s"] / 2
-        results["halved limit midway"] = run_client(api, pos, [email(0)], halve_at=half)
+    with counted_sandbox(*SINGLE) as site:
+        results[report.SINGLE] = run_client(site, [email(0)])
+        results[report.SEQUENTIAL] = run_client(site, [email(0)], sequential=True)
+        # Last on this sandbox: it leaves the limiter at half the rate.
+        half = results[report.SINGLE]["elapsed_s"] / 2
+        results[report.HALVED] = run_client(site, [email(0)], halve_at=half)
         complete = (
-            results["halved limit midway"]["requests"][0]["counts"]
-            == results["single subject"]["requests"][0]["counts"]
+            results[report.HALVED]["requests"][0]["counts"]
+            == results[report.SINGLE]["requests"][0]["counts"]
         )
-        results["halved limit midway"]["complete_report"] = complete
-    with sandbox(*LIMITED, "--scale-users", "20", "--scale-records", "300") as (api, pos):
-        result = run_client(api, pos, [email(i) for i in range(20)])
+        results[report.HALVED]["complete_report"] = complete
+    for mode in UNDATED_REDEMPTION_READINGS:
+        with counted_sandbox(*THREE_YEARS, "--redemption-history-undated", mode) as site:
+            results[report.three_years(mode)] = run_client(site, [email(0)])
+            results[report.three_years(mode, sequential=True)] = run_client(
+                site, [email(0)], sequential=True
+            )
+    with counted_sandbox(*LIMITED, "--scale-users", "20", "--scale-records", "300") as site:
+        result = run_client(site, [email(i) for i in range(20)])
         times = [r["elapsed"] for r in result["requests"]]
         result["slowest_over_fastest"] = round(max(times) / min(times), 3)
-        results["20 concurrent requests"] = result
-    with sandbox("--scale-users", "1", "--scale-records", "5000") as (api, pos):
-        result = run_client(api, pos, [email(0)], limit=100_000)
+        results[report.TWENTY] = result
+    with counted_sandbox("--scale-users", "1", "--scale-records", "5000") as site:
+        result = run_client(site, [email(0)], limit=100_000)
         result["report_json_mb"] = round(result["requests"][0]["json_bytes"] / 2**20, 1)
-        results["memory, 20,000 records"] = result
+        results[report.MEMORY] = result
+    report.add_speed_ups(results)
     return results
-
-
-COLUMNS = (
-    ("calls", "calls"),
-    ("elapsed_s", "elapsed s"),
-    ("floor_T_s", "T s"),
-    ("elapsed_over_T", "elapsed/T"),
-    ("http_429", "429s"),
-    ("rate_over_limit_mean", "rate/limit"),
-    ("rate_over_limit_worst_window", "worst 10s"),
-    ("cpu_s_per_1000", "CPU s/1000"),
-    ("peak_rss_mb", "RSS MB"),
-)
-
-
-def markdown_table(
-    results: dict[str, dict[str, Any]],
-    columns: Sequence[tuple[str, str]],
-    measured: Callable[[dict[str, Any]], bool] = lambda result: True,
-) -> list[str]:
-    """One row per scenario; a scenario that could not be measured shows n/a."""
-    header = f"| scenario | {' | '.join(title for _, title in columns)} |"
-    lines = [header, "|" + "---|" * (len(columns) + 1)]
-    for name, result in results.items():
-        ok = measured(result)
-        cells = " | ".join(str(result.get(key, "")) if ok else "n/a" for key, _ in columns)
-        lines.append(f"| {name} | {cells} |")
-    return lines
-
-
-def table(results: dict[str, dict[str, Any]]) -> str:
-    lines = markdown_table(results, COLUMNS)
-    single, sequential = results["single subject"], results["single, sequential"]
-    halved = results["halved limit midway"]
-    lines += [
-        "",
-        f"speed-up over the sequential client: "
-        f"{sequential['elapsed_s'] / single['elapsed_s']:.2f}x",
-        "20 concurrent: slowest/fastest "
-        f"{results['20 concurrent requests']['slowest_over_fastest']}",
-        f"halved limit: complete report {halved['complete_report']}, last 429 "
-        f"{halved.get('last_429_after_halving_s')} s after the change",
-        f"memory: report JSON {results['memory, 20,000 records']['report_json_mb']} MB, "
-        f"peak RSS {results['memory, 20,000 records']['peak_rss_mb']} MB",
-    ]
-    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -151,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = scenarios()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(table(results))
+    print(report.table(results, TARGET_RATE))
     print(f"\nwritten: {RESULTS} (machine: {os.cpu_count()} cores)")
     return 0
 
