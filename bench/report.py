@@ -15,6 +15,7 @@ SEQUENTIAL = "single, sequential"
 HALVED = "halved limit midway"
 TWENTY = "20 concurrent requests"
 MEMORY = "memory, 20,000 records"
+BARE = "bare aiohttp replay"
 
 
 def three_years(mode: str, sequential: bool = False) -> str:
@@ -46,6 +47,10 @@ TARGETS = (
     Target("calls_over_minimal", "calls/minimal", 1.05, True, (SINGLE, *THREE_YEARS)),
     Target("elapsed_over_T", "elapsed/T", 1.10, True, (SINGLE, *THREE_YEARS, TWENTY)),
     Target("speed_up", "speed-up", 3.5, False, tuple(TWINS)),
+)
+CPU_TARGETS = (
+    Target("plugin_cpu_s_per_1000", "plugin CPU s/1000", 1.0, True, (SINGLE,)),
+    Target("plugin_over_bare", "plugin/bare CPU", 1.3, True, (SINGLE,)),
 )
 _BY_KEY = {target.key: target for target in TARGETS}
 
@@ -97,13 +102,22 @@ def add_speed_ups(results: dict[str, dict[str, Any]]) -> None:
             concurrent["speed_up_minimal_sequential"] = round(at_minimal, 2)
 
 
+def cpu_floor(results: dict[str, dict[str, Any]]) -> dict[str, float]:
+    plugin, bare = results[SINGLE]["cpu_s_per_1000"], results[BARE]["cpu_s_per_1000"]
+    return {
+        "plugin_cpu_s_per_1000": plugin,
+        "bare_cpu_s_per_1000": bare,
+        "plugin_over_bare": round(plugin / bare, 2),
+    }
+
+
 def _verdict(target: Target, value: float | None) -> str:
     if value is None:
         return "n/a"
     return f"{value} {'met' if target.met(value) else 'MISSED'}"
 
 
-def target_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+def target_lines(results: dict[str, dict[str, Any]], floor: dict[str, float]) -> list[str]:
     lines = []
     for target in TARGETS:
         verdicts = [
@@ -112,6 +126,8 @@ def target_lines(results: dict[str, dict[str, Any]]) -> list[str]:
             if name in results
         ]
         lines.append(f"- {target.label()}: " + "; ".join(verdicts))
+    for target in CPU_TARGETS:
+        lines.append(f"- {target.label()}: {_verdict(target, floor[target.key])}")
     return lines
 
 
@@ -151,7 +167,11 @@ def twin_lines(results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def table(results: dict[str, dict[str, Any]], target_rate: float) -> str:
+def table(
+    results: dict[str, dict[str, Any]], target_rate: float, in_flight: int
+) -> tuple[str, dict[str, float]]:
+    """The printed report and the CPU floor figures."""
+    floor = cpu_floor(results)
     halved, memory = results[HALVED], results[MEMORY]
     lines = [
         *markdown_table(results, COLUMNS),
@@ -166,8 +186,12 @@ def table(results: dict[str, dict[str, Any]], target_rate: float) -> str:
         "the original limit)",
         f"- memory: report JSON {memory['report_json_mb']} MB, peak RSS "
         f"{memory['peak_rss_mb']} MB (limiter off)",
+        f"- CPU floor: {BARE} of the {SINGLE} run's {results[BARE]['calls']} requests at "
+        f"{target_rate:g} starts/s, up to {in_flight} in flight: "
+        f"{floor['bare_cpu_s_per_1000']} s/1000; plugin {floor['plugin_cpu_s_per_1000']} "
+        f"s/1000; plugin/bare {floor['plugin_over_bare']}",
         "",
         "Targets:",
-        *target_lines(results),
+        *target_lines(results, floor),
     ]
-    return "\n".join(lines)
+    return "\n".join(lines), floor
