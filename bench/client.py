@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import resource
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bench.common import API_KEY, LIMIT, TARGET, admin
+from bench.profiling import profiler, write_profile
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, profile: cProfile.Profile | None) -> dict[str, Any]:
     from crowdtwist_plugin.options import ClientOptions
     from crowdtwist_plugin.plugin import CrowdTwistPlugin
     from host_stub.plugins import call_hook, make_plugin_manager
@@ -57,9 +60,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     halved_at = asyncio.create_task(halve()) if args.halve_at else None
     # CPU is counted from the first request on: interpreter start-up and imports are
     # not a per-request cost.
+    if profile:
+        profile.enable()
     cpu0, started = time.process_time(), time.monotonic()
     results = await asyncio.gather(*(one(a) for a in args.emails.split(",")))
     cpu, finished = time.process_time() - cpu0, time.monotonic()
+    if profile:
+        profile.disable()
     for result in results:
         answer = result.pop("report")
         result["counts"] = {k: len(v) for s in answer["subjects"] for k, v in s["data"].items()}
@@ -81,9 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=float, default=LIMIT)
     parser.add_argument("--halve-at", type=float, default=0.0)
     parser.add_argument("--sequential", action="store_true")
+    parser.add_argument("--profile", type=Path, help="write a cProfile summary here")
     args = parser.parse_args(argv)
-    outcome = asyncio.run(run(args))
+    profile = profiler() if args.profile else None
+    outcome = asyncio.run(run(args, profile))
     outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if profile:
+        write_profile(profile, args.profile)
     print(json.dumps(outcome))
     return 0
 

@@ -8,7 +8,9 @@ this process (``bench/minimal.py``); the CPU floor from a bare aiohttp loop repl
 single subject's requests (``bench/bare.py``). Prints a table and writes
 bench-results/throughput.json.
 
-Run from the repository root: ``python -m bench.throughput``.
+Run from the repository root: ``python -m bench.throughput``; ``python -m
+bench.throughput profile`` runs the single subject's client under cProfile instead (see
+``bench/profiling.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import attrs
 from bench import report
 from bench.common import LIMIT, LIMITED, REPO, TARGET, admin, email, last_json_line, sandbox
 from bench.minimal import GroundTruth
+from bench.profiling import PROFILE
 from host_stub.sandbox.sandbox_cli import parse_config
 from host_stub.sandbox.sandbox_config import UNDATED_REDEMPTION_READINGS
 
@@ -81,12 +84,15 @@ def run_client(
     limit: float = LIMIT,
     sequential: bool = False,
     halve_at: float = 0.0,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     admin(site.api, "POST", "reset")
     command = [sys.executable, "-m", "bench.client", "--api", site.api, "--pos", site.pos]
     command += ["--emails", ",".join(emails), "--limit", str(limit), "--halve-at", str(halve_at)]
     if sequential:
         command.append("--sequential")
+    if profile:
+        command += ["--profile", str(profile.resolve())]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     outcome: dict[str, Any] = last_json_line(done.stdout)
     site.check_day()
@@ -175,8 +181,21 @@ def scenarios() -> dict[str, dict[str, Any]]:
     return results
 
 
+def profile() -> int:
+    """The single subject's client under cProfile; the summary goes to PROFILE."""
+    with counted_sandbox(*SINGLE) as site:
+        result = run_client(site, [email(0)], profile=PROFILE)
+    print(f"{result['calls']} calls, {result['cpu_s_per_1000']} CPU s/1000 under cProfile")
+    print(f"written: {PROFILE}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argparse.ArgumentParser(description=__doc__).parse_args(argv)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", nargs="?", choices=("profile",))
+    args = parser.parse_args(argv)
+    if args.command == "profile":
+        return profile()
     results = scenarios()
     text, floor = report.table(results, TARGET_RATE, BARE_IN_FLIGHT)
     RESULTS.parent.mkdir(exist_ok=True)
