@@ -132,7 +132,7 @@ def target_lines(results: dict[str, dict[str, Any]], floor: dict[str, float]) ->
 
 
 def excess_lines(results: dict[str, dict[str, Any]]) -> list[str]:
-    """Where the measured calls exceed the minimal ones, per endpoint."""
+    """Endpoints whose measured calls differ from the minimal ones (retries included)."""
     lines = []
     for name, result in results.items():
         minimal = result.get("minimal_by_endpoint")
