@@ -106,20 +106,23 @@ def member_calls(member: Member, config: SandboxConfig, today: dt.date) -> Count
 
 
 class GroundTruth:
-    """The sandbox's members as ``config`` seeds them on ``today`` (UTC)."""
+    """The sandbox's members as ``config`` seeds them on ``config.today`` (UTC), the day
+    the sandbox started: its records stay where they were seeded, while its answers and
+    the rules follow the day of each request."""
 
-    def __init__(self, config: SandboxConfig, today: dt.date) -> None:
+    def __init__(self, config: SandboxConfig) -> None:
+        if config.today is None:
+            raise ValueError("config.today must be the day the sandbox seeded its data")
         self.config = config
-        self.today = today
-        midnight = dt.datetime.combine(today, dt.time(), dt.UTC)
+        midnight = dt.datetime.combine(config.today, dt.time(), dt.UTC)
         self.store = Store.build(config, int(midnight.timestamp()))
 
-    def minimal(self, emails: Sequence[str]) -> Counter[str]:
-        """Minimal calls per endpoint for one subject per email, summed over the emails."""
+    def minimal(self, emails: Sequence[str], today: dt.date) -> Counter[str]:
+        """Minimal calls per endpoint on ``today``, one subject per email, summed."""
         total: Counter[str] = Counter()
         for email in emails:
             member = self.store.find("email", email)
             if member is None:
                 raise LookupError(f"the sandbox has no member with email {email}")
-            total += member_calls(member, self.config, self.today)
+            total += member_calls(member, self.config, today)
         return total
