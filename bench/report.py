@@ -5,6 +5,7 @@ Scenario names live here because the table, the targets and the notes refer to t
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -102,13 +103,27 @@ def add_speed_ups(results: dict[str, dict[str, Any]]) -> None:
             concurrent["speed_up_minimal_sequential"] = round(at_minimal, 2)
 
 
+def _cpu_rounds(result: dict[str, Any]) -> list[float]:
+    rounds: list[float] = result.get("cpu_rounds_s_per_1000") or [result["cpu_s_per_1000"]]
+    return rounds
+
+
+def _median_cpu(result: dict[str, Any]) -> float:
+    return round(statistics.median(_cpu_rounds(result)), 3)
+
+
 def cpu_floor(results: dict[str, dict[str, Any]]) -> dict[str, float]:
-    plugin, bare = results[SINGLE]["cpu_s_per_1000"], results[BARE]["cpu_s_per_1000"]
+    """The single subject's and the bare loop's CPU s/1000: medians over their rounds."""
+    plugin, bare = _median_cpu(results[SINGLE]), _median_cpu(results[BARE])
     return {
         "plugin_cpu_s_per_1000": plugin,
         "bare_cpu_s_per_1000": bare,
         "plugin_over_bare": round(plugin / bare, 2),
     }
+
+
+def _rounds(result: dict[str, Any]) -> str:
+    return f"(runs: {', '.join(str(r) for r in _cpu_rounds(result))})"
 
 
 def _verdict(target: Target, value: float | None) -> str:
@@ -187,9 +202,10 @@ def table(
         f"- memory: report JSON {memory['report_json_mb']} MB, peak RSS "
         f"{memory['peak_rss_mb']} MB (limiter off)",
         f"- CPU floor: {BARE} of the {SINGLE} run's {results[BARE]['calls']} requests at "
-        f"{target_rate:g} starts/s, up to {in_flight} in flight: "
-        f"{floor['bare_cpu_s_per_1000']} s/1000; plugin {floor['plugin_cpu_s_per_1000']} "
-        f"s/1000; plugin/bare {floor['plugin_over_bare']}",
+        f"{target_rate:g} starts/s, up to {in_flight} in flight, median "
+        f"{floor['bare_cpu_s_per_1000']} s/1000 {_rounds(results[BARE])}; plugin median "
+        f"{floor['plugin_cpu_s_per_1000']} s/1000 {_rounds(results[SINGLE])}; plugin/bare "
+        f"{floor['plugin_over_bare']}",
         "",
         "Targets:",
         *target_lines(results, floor),
