@@ -107,22 +107,22 @@ def member_calls(member: Member, config: SandboxConfig, today: dt.date) -> Count
 
 class GroundTruth:
     """The sandbox's members as ``config`` seeds them on ``config.today`` (UTC), the day
-    the sandbox started: its records stay where they were seeded, while its answers and
-    the rules follow the day of each request."""
+    the sandbox started; the rules are applied on that day too."""
 
     def __init__(self, config: SandboxConfig) -> None:
         if config.today is None:
             raise ValueError("config.today must be the day the sandbox seeded its data")
         self.config = config
+        self.today = config.today
         midnight = dt.datetime.combine(config.today, dt.time(), dt.UTC)
         self.store = Store.build(config, int(midnight.timestamp()))
 
-    def minimal(self, emails: Sequence[str], today: dt.date) -> Counter[str]:
-        """Minimal calls per endpoint on ``today``, one subject per email, summed."""
+    def minimal(self, emails: Sequence[str]) -> Counter[str]:
+        """Minimal calls per endpoint for one subject per email, summed over the emails."""
         total: Counter[str] = Counter()
         for email in emails:
             member = self.store.find("email", email)
             if member is None:
                 raise LookupError(f"the sandbox has no member with email {email}")
-            total += member_calls(member, self.config, today)
+            total += member_calls(member, self.config, self.today)
         return total
