@@ -24,7 +24,7 @@ PLUGIN_VENV ?= .venv-lowest-plugin
 PLUGIN_BIN := $(PLUGIN_VENV)/bin
 PLUGIN_STAMP := $(PLUGIN_VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest test-lowest bench bench-fleet clean
+.PHONY: demo test lint typecheck pytest test-lowest bench bench-fleet bench-profile clean
 
 $(STAMP): $(PROJECTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,8 +77,12 @@ clean:
 		.pytest_cache build dist host_stub/build *.egg-info host_stub/*.egg-info
 
 bench: $(STAMP)
-	$(BIN)/python bench/throughput.py
+	$(BIN)/python -m bench.throughput
 	$(MAKE) bench-fleet
+
+# The single subject's client under cProfile: bench-results/profile.txt.
+bench-profile: $(STAMP)
+	$(BIN)/python -m bench.throughput profile
 
 # Several worker processes, one API key, with and without the Redis budget (issue 13).
 bench-fleet: $(STAMP)

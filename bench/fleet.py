@@ -30,17 +30,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.throughput import API_KEY, admin, email, markdown_table, sandbox
+from bench.common import (
+    API_KEY,
+    CAPACITY,
+    LIMIT,
+    LIMITED,
+    REPO,
+    TARGET,
+    admin,
+    email,
+    last_json_line,
+    sandbox,
+)
+from bench.report import markdown_table
 
-LIMIT = 100.0  # requests/s per key at the sandbox; the workers are told the same
-CAPACITY = 10
-LATENCY = 0.05
-TARGET = 0.75
 WORKERS = 4
 RECORDS = 600  # per paged category per member: each access request is ~230 calls
 WORKER_DEADLINE = 150.0  # seconds for one scenario's workers, then they are killed
 RESULTS = Path("bench-results") / "fleet.json"
-REPO = Path(__file__).resolve().parents[1]
 REDIS_STARTUP = 20.0
 # Round trips a client makes besides EVALSHA (INFO commandstats also counts the commands
 # a Lua script runs inside Redis: those are not round trips). This script's own INFO and
@@ -208,7 +215,7 @@ def run_workers(api: str, pos: str, groups: Sequence[Sequence[str]], redis_url: 
             out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
             if proc.returncode != 0:
                 raise RuntimeError(f"a worker exited with {proc.returncode}:\n{err}")
-            outcomes.append(json.loads(out.strip().splitlines()[-1]))
+            outcomes.append(last_json_line(out))
         return outcomes
     finally:
         for proc in procs:
@@ -263,9 +270,8 @@ def scenario(
 def scenarios(records: int) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     emails = [email(i) for i in range(WORKERS)]
-    limited = ("--rate-limit", str(LIMIT), "--capacity", str(CAPACITY), "--latency", str(LATENCY))
     scale = ("--scale-users", str(WORKERS), "--scale-records", str(records))
-    with sandbox(*limited, *scale) as (api, pos), redis_server() as url:
+    with sandbox(*LIMITED, *scale) as (api, pos), redis_server() as url:
         apart = [[e] for e in emails]
         results[f"{WORKERS} processes, per-process budget"] = scenario(api, pos, apart, None)
         results[f"{WORKERS} processes, Redis budget"] = scenario(api, pos, apart, url)
