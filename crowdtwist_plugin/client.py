@@ -30,7 +30,7 @@ from crowdtwist_plugin.errors import (
 )
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing import DEFAULT_429_PAUSE, burst_for
-from crowdtwist_plugin.priority import Priority
+from crowdtwist_plugin.priority import Flow, Priority
 from crowdtwist_plugin.retry import RETRYABLE_STATUSES, parse_retry_after, retry_waits
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
@@ -196,6 +196,7 @@ class CrowdTwistClient:
         self.stats = stats or CallStats()
         self._session = session
         self._throttle = throttle
+        self._flow = Flow()  # this call's requests take turns with other calls'
         self._send = self.retrying(self._attempt, giveup=lambda exc: exc.maybe_processed)
 
     def retrying(
@@ -268,7 +269,7 @@ class CrowdTwistClient:
         self.stats.waiting()
         waited = False
         try:
-            async with self._throttle.slot(self._shared, priority):
+            async with self._throttle.slot(self._shared, priority, self._flow):
                 self.stats.done_waiting()
                 waited = True
                 self.stats.sent(endpoint.name)

@@ -1,4 +1,4 @@
-"""A semaphore whose waiters go in by priority, then in arrival order.
+"""A semaphore whose waiters go in by priority, then by fair share, then in arrival order.
 
 The throttle admits request starts one at a time, so a request queued behind a few
 hundred known pages waits seconds. Some requests decide what to ask next: the lookups,
@@ -6,6 +6,10 @@ a collection's first page (it tells how many pages follow) and each legacy-histo
 (the next one is asked only once it is read). Letting those go first keeps a chain of
 dependent requests from waiting for the whole queue at every step, so the work it
 unlocks joins the queue early and the rate limit, not latency, sets the pace.
+
+Among requests of one priority, concurrent hook calls take turns (start-time fair
+queuing): each call's ``Flow`` numbers its requests from the round being served when it
+queues, so a call that queues 300 pages does not hold back one that queues 3 after it.
 """
 
 from __future__ import annotations
@@ -15,28 +19,37 @@ import heapq
 import itertools
 from enum import IntEnum
 
+import attrs
+
 
 class Priority(IntEnum):
     URGENT = 0  # its answer decides which requests come next
     BULK = 1  # already known to be needed
 
 
+@attrs.define
+class Flow:
+    """The requests of one hook call: the last round one of them was given."""
+
+    last_round: int = 0
+
+
 class PrioritySemaphore:
-    """``value`` holders at once; waiters are admitted by (priority, arrival)."""
+    """``value`` holders at once; waiters are admitted by (priority, round, arrival)."""
 
     def __init__(self, value: int) -> None:
         if value < 1:
             raise ValueError(f"value must be at least 1, not {value}")
         self._free = value
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiters: list[tuple[int, int, int, asyncio.Future[None]]] = []
         self._arrivals = itertools.count()
 
-    async def acquire(self, priority: Priority = Priority.BULK) -> None:
+    async def acquire(self, priority: Priority = Priority.BULK, round_: int = 0) -> None:
         if self._free > 0 and not self._waiters:
             self._free -= 1
             return
         admitted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (priority, next(self._arrivals), admitted))
+        heapq.heappush(self._waiters, (priority, round_, next(self._arrivals), admitted))
         try:
             await admitted
         except asyncio.CancelledError:

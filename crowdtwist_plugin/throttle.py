@@ -2,8 +2,8 @@
 
 A request start passes, in order: a semaphore bounding the requests in flight; a turn
 (one holder at a time, and only its holder ever waits for the budget); both admit
-urgent requests first and otherwise in arrival order (``priority``), which is fair across
-concurrent hook calls;
+urgent requests first, concurrent hook calls in turns and otherwise in arrival order
+(``priority``);
 the pause after a 429; the even ``Schedule`` at the ``AdaptiveRate``; and finally an
 ``asyncio_throttle.Throttler``, a sliding-window log that caps the starts in any window of
 ``CAP_SLACK x burst / rate`` seconds at ``burst``.
@@ -30,7 +30,7 @@ from asyncio_throttle.throttler import Throttler
 from crowdtwist_plugin.budget import Budget
 from crowdtwist_plugin.budget.local import LocalBudget
 from crowdtwist_plugin.options import ClientOptions, Clock, Sleep
-from crowdtwist_plugin.priority import Priority, PrioritySemaphore
+from crowdtwist_plugin.priority import Flow, Priority, PrioritySemaphore
 from crowdtwist_plugin.settings import ConnectionSettings
 
 log = logging.getLogger("crowdtwist_plugin")
@@ -72,6 +72,7 @@ class Throttle:
         self._slots = PrioritySemaphore(self.max_in_flight)
         self._turn = PrioritySemaphore(1)
         self._queued = 0  # requests waiting for their turn: is our own budget the limit?
+        self._round = 0  # the fair-queuing round of the latest start
 
     @property
     def rate(self) -> float:
@@ -101,20 +102,28 @@ class Throttle:
 
     @asynccontextmanager
     async def slot(
-        self, shared: Budget | None = None, priority: Priority = Priority.BULK
+        self,
+        shared: Budget | None = None,
+        priority: Priority = Priority.BULK,
+        flow: Flow | None = None,
     ) -> AsyncIterator[None]:
         """Wait for a free in-flight slot and a start in the budget; hold the slot inside.
 
-        With a ``shared`` budget (Redis) the start comes from it instead of this process's
+        ``flow`` is the hook call the request belongs to: calls take turns. With a
+        ``shared`` budget (Redis) the start comes from it instead of this process's
         schedule: the in-flight bound, the turn and this process's pause still apply.
         """
-        await self._slots.acquire(priority)
+        round_ = self._round
+        if flow is not None:
+            round_ = flow.last_round = max(flow.last_round + 1, self._round)
+        await self._slots.acquire(priority, round_)
         try:
             self._queued += 1
             try:
-                await self._turn.acquire(priority)
+                await self._turn.acquire(priority, round_)
             finally:
                 self._queued -= 1
+            self._round = max(self._round, round_)
             try:
                 await self._wait_for_start(shared)
             finally:

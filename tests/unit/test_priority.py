@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from crowdtwist_plugin.priority import Priority, PrioritySemaphore
+from crowdtwist_plugin.priority import Flow, Priority, PrioritySemaphore
 from crowdtwist_plugin.throttle import Throttle
 from tests.helpers.waiting import wait_until
 
@@ -95,3 +95,30 @@ async def test_an_urgent_request_starts_before_queued_bulk_ones() -> None:
     in_flight.set()
     await asyncio.wait_for(asyncio.gather(*tasks), 20)
     assert starts == ["bulk0", "first page", "bulk1", "bulk2", "bulk3", "bulk4"]
+
+
+async def test_concurrent_hook_calls_take_turns() -> None:
+    """A call that queued many pages does not hold back one that queues a few after it."""
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+        await asyncio.sleep(0)
+
+    throttle = Throttle(1000.0, max_in_flight=1, clock=lambda: now[0], sleep=sleep)
+    starts: list[str] = []
+    in_flight = asyncio.Event()
+    big, small = Flow(), Flow()
+
+    async def request(name: str, flow: Flow) -> None:
+        async with throttle.slot(flow=flow):
+            starts.append(name)
+            await in_flight.wait()
+
+    tasks = [asyncio.create_task(request(f"big{i}", big)) for i in range(6)]
+    await wait_until(lambda: starts == ["big0"], "the first start")
+    tasks += [asyncio.create_task(request(f"small{i}", small)) for i in range(2)]
+    await asyncio.sleep(0)
+    in_flight.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), 20)
+    assert starts == ["big0", "small0", "big1", "small1", "big2", "big3", "big4", "big5"]
