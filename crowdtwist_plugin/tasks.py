@@ -49,15 +49,17 @@ async def gather_all(awaitables: Iterable[Awaitable[T]], limit: int = MAX_WORKER
     source = enumerate(awaitables)
     results: dict[int, T] = {}
 
-    async def worker() -> None:
-        for index, awaitable in source:  # a shared iterator: every item is taken once
-            results[index] = await awaitable
+    async def worker(first: int, awaitable: Awaitable[T]) -> None:
+        results[first] = await awaitable
+        for index, later in source:  # a shared iterator: every item is taken once
+            results[index] = await later
 
     failure: BaseException | None = None
     try:
         async with asyncio.TaskGroup() as group:
-            for _ in range(limit):
-                group.create_task(worker())
+            # A worker per item up to ``limit``: a gather of three is three tasks, not 64.
+            for _, (index, awaitable) in zip(range(limit), source, strict=False):
+                group.create_task(worker(index, awaitable))
     except BaseExceptionGroup as eg:
         leaves = _leaves(eg)
         failure = next((e for e in leaves if not getattr(e, "retryable", False)), leaves[0])
