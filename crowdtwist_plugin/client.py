@@ -267,36 +267,34 @@ class CrowdTwistClient:
     ) -> Reply:
         reason: str | None = None
         self.stats.waiting()
-        waited = False
         try:
-            async with self._throttle.slot(self._shared, priority, self._flow):
-                self.stats.done_waiting()
-                waited = True
-                self.stats.sent(endpoint.name)
-                try:
-                    # The key is added only here, inside the call's arguments: no frame of
-                    # the plugin holds a keyed URL or header (aiohttp's own frames do).
-                    async with self._session.request(
-                        endpoint.method,
-                        self._keyed_url(endpoint, url),
-                        headers=self._keyed_headers(endpoint, headers),
-                        json=json_body,
-                        allow_redirects=False,
-                    ) as response:
-                        body = await self._read_bounded(response)
-                        reply = Reply(
-                            response.status,
-                            response.content_type,
-                            body or b"",
-                            endpoint,
-                            redact=self.settings.redact,
-                        )
-                        retry_after_header = response.headers.get("Retry-After")
-                except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
-                    reason = _connection_failure(exc)
+            await self._throttle.acquire(self._shared, priority, self._flow)
         finally:
-            if not waited:
-                self.stats.done_waiting()
+            self.stats.done_waiting()
+        try:
+            self.stats.sent(endpoint.name)
+            # The key is added only here, inside the call's arguments: no frame of the
+            # plugin holds a keyed URL or header (aiohttp's own frames do).
+            async with self._session.request(
+                endpoint.method,
+                self._keyed_url(endpoint, url),
+                headers=self._keyed_headers(endpoint, headers),
+                json=json_body,
+                allow_redirects=False,
+            ) as response:
+                body = await self._read_bounded(response)
+                reply = Reply(
+                    response.status,
+                    response.content_type,
+                    body or b"",
+                    endpoint,
+                    redact=self.settings.redact,
+                )
+                retry_after_header = response.headers.get("Retry-After")
+        except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
+            reason = _connection_failure(exc)
+        finally:
+            self._throttle.release()
         if reason is not None:
             raise TransientError(reason, endpoint=endpoint.name, maybe_processed=not resend)
         if body is None:

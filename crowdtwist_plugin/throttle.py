@@ -1,12 +1,12 @@
 """One request budget per connection and event loop: the async slot around ``pacing``.
 
-A request start passes, in order: a semaphore bounding the requests in flight; a turn
-(one holder at a time, and only its holder ever waits for the budget); both admit
-urgent requests first, concurrent hook calls in turns and otherwise in arrival order
-(``priority``);
-the pause after a 429; the even ``Schedule`` at the ``AdaptiveRate``; and finally an
-``asyncio_throttle.Throttler``, a sliding-window log that caps the starts in any window of
-``CAP_SLACK x burst / rate`` seconds at ``burst``.
+A request start passes, in order: a turn (one holder at a time, admitting urgent
+requests first, concurrent hook calls in turns and otherwise in arrival order:
+``priority``); a semaphore bounding the requests in flight, which only the turn's holder
+ever waits for; then, still holding the turn, the pause after a 429; the even
+``Schedule`` at the ``AdaptiveRate``; and finally an ``asyncio_throttle.Throttler``, a
+sliding-window log that caps the starts in any window of ``CAP_SLACK x burst / rate``
+seconds at ``burst``.
 
 Why both a schedule and asyncio-throttle: the window log alone lets ``burst`` requests
 start at once and has its waiters poll (measured in the README: about 1.6 s of CPU per
@@ -69,9 +69,12 @@ class Throttle:
         self.rules = self.local.rules
         self.cap = Throttler(rate_limit=1, period=1.0, retry_interval=CAP_POLL_SECONDS)
         self.max_in_flight = max_in_flight or default_in_flight(target)
-        self._slots = PrioritySemaphore(self.max_in_flight)
+        self._slots = asyncio.Semaphore(self.max_in_flight)
         self._turn = PrioritySemaphore(1)
-        self._queued = 0  # requests waiting for their turn: is our own budget the limit?
+        # Requests waiting for their turn while the holder waits for the budget, not for
+        # an in-flight slot: then our own budget is the limit.
+        self._queued = 0
+        self._waiting_for_slot = False
         self._round = 0  # the fair-queuing round of the latest start
 
     @property
@@ -79,7 +82,7 @@ class Throttle:
         return self.rules.rate
 
     def _saturated(self) -> bool:
-        return self._queued > 0
+        return self._queued > 0 and not self._waiting_for_slot
 
     def accepted(self) -> None:
         """A response that was not a 429 arrived."""
@@ -107,45 +110,70 @@ class Throttle:
         priority: Priority = Priority.BULK,
         flow: Flow | None = None,
     ) -> AsyncIterator[None]:
-        """Wait for a free in-flight slot and a start in the budget; hold the slot inside.
+        """``acquire`` and, on leaving, ``release``."""
+        await self.acquire(shared, priority, flow)
+        try:
+            yield
+        finally:
+            self.release()
+
+    async def acquire(
+        self,
+        shared: Budget | None = None,
+        priority: Priority = Priority.BULK,
+        flow: Flow | None = None,
+    ) -> None:
+        """Wait for a free in-flight slot and a start in the budget; ``release`` the slot
+        once the request is done.
 
         ``flow`` is the hook call the request belongs to: calls take turns. With a
         ``shared`` budget (Redis) the start comes from it instead of this process's
         schedule: the in-flight bound, the turn and this process's pause still apply.
+        The client calls this rather than ``slot``: every frame between the request and
+        its wait is resumed at each wake-up, and requests are the hot path.
         """
         round_ = self._round
         if flow is not None:
             round_ = flow.last_round = max(flow.last_round + 1, self._round)
-        await self._slots.acquire(priority, round_)
+        self._queued += 1
         try:
-            self._queued += 1
+            await self._turn.acquire(priority, round_)
+        finally:
+            self._queued -= 1
+        try:
+            # Only the turn's holder ever waits for an in-flight slot, so one queue (the
+            # turn's) orders every request and a request is woken once before its start.
+            self._waiting_for_slot = True
             try:
-                await self._turn.acquire(priority, round_)
+                await self._slots.acquire()
             finally:
-                self._queued -= 1
+                self._waiting_for_slot = False
             self._round = max(self._round, round_)
             try:
-                await self._wait_for_start(shared)
-            finally:
-                self._turn.release()
-            yield
+                if shared is None:
+                    wait = await self.local.reserve()
+                else:
+                    # A 429 this process saw pauses it even before the shared state says so.
+                    wait = self.rules.pause_left(self._clock()) + await shared.reserve()
+                if wait > 0:
+                    await self._sleep(wait)
+                if shared is None:
+                    await self._within_cap()
+            except BaseException:
+                self._slots.release()
+                raise
         finally:
-            self._slots.release()
+            self._turn.release()
 
-    async def _wait_for_start(self, shared: Budget | None) -> None:
-        if shared is None:
-            wait = await self.local.reserve()
-        else:
-            # A 429 this process saw pauses it even before the shared state says so.
-            wait = self.rules.pause_left(self._clock()) + await shared.reserve()
-        if wait > 0:
-            await self._sleep(wait)
-        if shared is None:
-            rate, burst = self.rules.rate, self.rules.burst
-            self.cap.rate_limit = burst
-            self.cap.period = CAP_SLACK * burst / rate
-            async with self.cap:
-                pass
+    def release(self) -> None:
+        self._slots.release()
+
+    async def _within_cap(self) -> None:
+        rate, burst = self.rules.rate, self.rules.burst
+        self.cap.rate_limit = burst
+        self.cap.period = CAP_SLACK * burst / rate
+        async with self.cap:
+            pass
 
 
 class Throttles:
