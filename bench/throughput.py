@@ -45,7 +45,7 @@ BARE_IN_FLIGHT = max(4, min(64, round(TARGET_RATE * 0.5)))
 RESULTS = Path("bench-results") / "throughput.json"
 # Per-request CPU is noisy on a shared machine: the CPU floor compares the medians of this
 # many alternating plugin and bare runs.
-CPU_ROUNDS = 3
+CPU_ROUNDS = 5
 SINGLE = (*LIMITED, "--scale-users", "1", "--scale-records", "2200")
 THREE_YEARS = (*SINGLE, "--scale-redemption-days", "1095")
 
