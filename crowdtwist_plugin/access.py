@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Awaitable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from crowdtwist_plugin import endpoints
@@ -116,7 +117,7 @@ async def redemptions(
 
     undated = await read(params)
     today = client.options.today()
-    if any(_dated_before(record, today - OLDER_THAN_UNDATED) for record in undated):
+    if holds_one_before(undated, today - OLDER_THAN_UNDATED):
         return undated
     planned = earlier_windows(
         _earliest(client.settings.redemptions_since, utc_day(profile.get("date_created"))),
@@ -133,27 +134,60 @@ async def redemptions(
         for start, end in planned
     )
     # Windows overlap by a day, and the newest overlaps the undated answer.
+    return without_repeats([r for read in (undated, *windows) for r in read])
+
+
+def without_repeats(records: list[Any]) -> list[Any]:
+    """``records`` without the ones equal to an earlier one (compared as canonical JSON).
+
+    Only records sharing their date value can be equal, so only those are serialised:
+    with date windows that overlap by a day, a few dozen rather than thousands.
+    """
+    dates = [_date_value(record) for record in records]
+    shared = {value for value, n in Counter(dates).items() if n > 1}
     seen: set[str] = set()
     unique = []
-    for record in (r for page in (undated, *windows) for r in page):
-        key = json.dumps(record, sort_keys=True)
-        if key not in seen:
+    for record, value in zip(records, dates, strict=True):
+        if value in shared:
+            key = json.dumps(record, sort_keys=True)
+            if key in seen:
+                continue
             seen.add(key)
-            unique.append(record)
+        unique.append(record)
     return unique
+
+
+def _date_value(record: Any) -> str | int | None:
+    """The record's first date field as sent, when it is a plain value; else None."""
+    if isinstance(record, dict):
+        for field in REDEMPTION_DATE_FIELDS:
+            value = record.get(field)
+            if isinstance(value, str | int):  # a float may be NaN, unequal to itself
+                return value
+    return None
 
 
 def _earliest(since: date, created: date | None) -> date:
     return since if created is None else min(since, created)
 
 
-def _dated_before(record: Any, day: date) -> bool:
-    if not isinstance(record, dict):
-        return False
-    for field in REDEMPTION_DATE_FIELDS:
-        when = utc_day(record.get(field))
-        if when is not None:
-            return when < day
+def holds_one_before(records: list[Any], day: date) -> bool:
+    """Whether a record's date (its first date field that parses) lies before ``day``."""
+    unix = int(datetime.combine(day, time(), UTC).timestamp())
+    for record in records:  # a plain loop: thousands of records, no call per record
+        if not isinstance(record, dict):
+            continue
+        for field in REDEMPTION_DATE_FIELDS:
+            value = record.get(field)
+            if type(value) is int:  # unix seconds, the usual form: no date object needed
+                if value < unix:
+                    return True
+                break
+            when = utc_day(value)
+            if when is not None:
+                if when < day:
+                    return True
+                break
     return False
 
 

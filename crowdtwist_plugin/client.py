@@ -51,11 +51,18 @@ class Endpoint:
     method: Literal["GET", "POST", "DELETE"]
     origin: Literal["api", "pos"]
     template: str
-
-    @property
-    def name(self) -> str:
-        suffix = " (POS host)" if self.origin == "pos" else ""
-        return f"{self.method} {self.template}{suffix}"
+    # Computed once: every request names its endpoint in stats and logs.
+    name: str = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(
+            lambda self: (
+                f"{self.method} {self.template}" + (" (POS host)" if self.origin == "pos" else "")
+            ),
+            takes_self=True,
+        ),
+    )
 
 
 def _loads(body: bytes) -> JSONValue:
