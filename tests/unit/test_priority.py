@@ -72,7 +72,12 @@ def test_a_gate_needs_a_place() -> None:
         PrioritySemaphore(0)
 
 
-async def test_an_urgent_request_starts_before_queued_bulk_ones() -> None:
+Queued = list[tuple[str, Priority, Flow | None]]
+
+
+async def start_order(early: Queued, late: Queued) -> list[str]:
+    """The order requests start in through a throttle with one in-flight slot (virtual
+    clock): ``early`` queue first, ``late`` once the first of them is in flight."""
     now = [0.0]
 
     async def sleep(seconds: float) -> None:
@@ -83,45 +88,33 @@ async def test_an_urgent_request_starts_before_queued_bulk_ones() -> None:
     starts: list[str] = []
     in_flight = asyncio.Event()
 
-    async def request(name: str, priority: Priority) -> None:
-        async with throttle.slot(priority=priority):
+    async def request(name: str, priority: Priority, flow: Flow | None) -> None:
+        async with throttle.slot(priority=priority, flow=flow):
             starts.append(name)
             await in_flight.wait()
 
-    tasks = [asyncio.create_task(request(f"bulk{i}", BULK)) for i in range(5)]
-    await wait_until(lambda: starts == ["bulk0"], "the first start")
-    tasks.append(asyncio.create_task(request("first page", URGENT)))
+    tasks = [asyncio.create_task(request(*r)) for r in early]
+    await wait_until(lambda: starts == [early[0][0]], "the first start")
+    tasks += [asyncio.create_task(request(*r)) for r in late]
     await asyncio.sleep(0)
     in_flight.set()
     await asyncio.wait_for(asyncio.gather(*tasks), 20)
+    return starts
+
+
+async def test_an_urgent_request_starts_before_queued_bulk_ones() -> None:
+    bulk: Queued = [(f"bulk{i}", BULK, None) for i in range(5)]
+    starts = await start_order(bulk, [("first page", URGENT, None)])
     # bulk1 holds the turn, waiting for the one in-flight slot; the urgent one is next.
     assert starts == ["bulk0", "bulk1", "first page", "bulk2", "bulk3", "bulk4"]
 
 
 async def test_concurrent_hook_calls_take_turns() -> None:
     """A call that queued many pages does not hold back one that queues a few after it."""
-    now = [0.0]
-
-    async def sleep(seconds: float) -> None:
-        now[0] += seconds
-        await asyncio.sleep(0)
-
-    throttle = Throttle(1000.0, max_in_flight=1, clock=lambda: now[0], sleep=sleep)
-    starts: list[str] = []
-    in_flight = asyncio.Event()
     big, small = Flow(), Flow()
-
-    async def request(name: str, flow: Flow) -> None:
-        async with throttle.slot(flow=flow):
-            starts.append(name)
-            await in_flight.wait()
-
-    tasks = [asyncio.create_task(request(f"big{i}", big)) for i in range(6)]
-    await wait_until(lambda: starts == ["big0"], "the first start")
-    tasks += [asyncio.create_task(request(f"small{i}", small)) for i in range(3)]
-    await asyncio.sleep(0)
-    in_flight.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), 20)
+    starts = await start_order(
+        [(f"big{i}", BULK, big) for i in range(6)], [(f"small{i}", BULK, small) for i in range(3)]
+    )
     # big1 holds the turn, waiting for the one in-flight slot. small joined in the round
     # being served (1) while big's queued pages have rounds 3 to 6: small is not held
     # back by them, and from round 3 on the two alternate (ties in arrival order).
