@@ -71,8 +71,8 @@ class Throttle:
         self.max_in_flight = max_in_flight or default_in_flight(target)
         self._slots = asyncio.Semaphore(self.max_in_flight)
         self._turn = PrioritySemaphore(1)
-        # Requests waiting for their turn while the holder waits for the budget, not for
-        # an in-flight slot: then our own budget is the limit.
+        # Requests waiting for their turn; while any do and the turn's holder waits for
+        # the budget, not for an in-flight slot, our own budget is the limit.
         self._queued = 0
         self._waiting_for_slot = False
         self._round = 0  # the fair-queuing round of the latest start
@@ -133,7 +133,9 @@ class Throttle:
         its wait is resumed at each wake-up, and requests are the hot path.
         """
         round_ = self._round
-        if flow is not None:
+        if flow is not None and priority is not Priority.URGENT:
+            # Urgent requests go first anyway: they take the current round and neither
+            # advance their call's rounds nor, once started, the round being served.
             round_ = flow.last_round = max(flow.last_round + 1, self._round)
         self._queued += 1
         try:
@@ -148,7 +150,8 @@ class Throttle:
                 await self._slots.acquire()
             finally:
                 self._waiting_for_slot = False
-            self._round = max(self._round, round_)
+            if priority is not Priority.URGENT:
+                self._round = max(self._round, round_)
             try:
                 if shared is None:
                     wait = await self.local.reserve()

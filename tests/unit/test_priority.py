@@ -121,3 +121,15 @@ async def test_concurrent_hook_calls_take_turns() -> None:
     assert starts == [
         *("big0", "big1", "small0", "small1", "big2", "small2", "big3", "big4", "big5")
     ]
+
+
+async def test_an_urgent_request_of_a_big_call_does_not_hold_back_others() -> None:
+    """An urgent request jumps its call's queue; it must not move the round being served
+    past everything its call has queued."""
+    big, small = Flow(), Flow()
+    early: Queued = [(f"big{i}", BULK, big) for i in range(6)]
+    starts = await start_order(
+        early, [("big urgent", URGENT, big), *((f"small{i}", BULK, small) for i in range(2))]
+    )
+    expected = ["big0", "big1", "big urgent", "small0", "small1", "big2", "big3", "big4", "big5"]
+    assert starts == expected
