@@ -8,7 +8,9 @@ will not fix it).
 from __future__ import annotations
 
 import asyncio
+import collections
 import inspect
+import itertools
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
@@ -47,24 +49,32 @@ async def gather_all(awaitables: Iterable[Awaitable[T]], limit: int = MAX_WORKER
     workers free up, so a generator of a million pages never becomes a million tasks.
     """
     source = enumerate(awaitables)
+    # The first items, taken before any worker starts: one worker each, up to ``limit``
+    # (a gather of three is three tasks, not 64). An item leaves ``ready`` only when a
+    # worker awaits it, so one never started is still here to be closed.
+    ready: collections.deque[tuple[int, Awaitable[T]]] = collections.deque()
     results: dict[int, T] = {}
 
-    async def worker(first: int, awaitable: Awaitable[T]) -> None:
-        results[first] = await awaitable
-        for index, later in source:  # a shared iterator: every item is taken once
-            results[index] = await later
+    def take() -> tuple[int, Awaitable[T]] | None:
+        return ready.popleft() if ready else next(source, None)
+
+    async def worker() -> None:
+        while (item := take()) is not None:  # a shared iterator: every item is taken once
+            index, awaitable = item
+            results[index] = await awaitable
 
     failure: BaseException | None = None
     try:
+        ready.extend(itertools.islice(source, limit))
         async with asyncio.TaskGroup() as group:
-            # A worker per item up to ``limit``: a gather of three is three tasks, not 64.
-            for _, (index, awaitable) in zip(range(limit), source, strict=False):
-                group.create_task(worker(index, awaitable))
+            for _ in range(len(ready)):
+                group.create_task(worker())
     except BaseExceptionGroup as eg:
         leaves = _leaves(eg)
         failure = next((e for e in leaves if not getattr(e, "retryable", False)), leaves[0])
     finally:
-        for _, left in source:  # never started: close coroutines so none goes un-awaited
+        # Never started: close coroutines so none goes un-awaited.
+        for _, left in itertools.chain(ready, source):
             if inspect.iscoroutine(left):
                 left.close()
     if failure is not None:
