@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Awaitable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from crowdtwist_plugin import endpoints
@@ -15,28 +14,17 @@ from crowdtwist_plugin.lookup import Subject, find_subjects
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pages import collection_of, fetch_list, fetch_numbered, fetch_paged
 from crowdtwist_plugin.progress import Progress
+from crowdtwist_plugin.redemption_dates import (
+    OLDER_THAN_UNDATED,
+    REDEMPTION_DATE_FIELDS,
+    earlier_windows,
+    holds_one_between,
+    plan_problem,
+    utc_day,
+)
 from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_identifiers
 from crowdtwist_plugin.tasks import gather_all
 from crowdtwist_plugin.throttle import Throttles
-
-# Redemption history accepts date ranges of at most a year, and what it returns without
-# dates is not documented: every redemption, or only the last 365 days. The undated answer
-# is read first and is the whole history once it holds a redemption older than a year
-# (then the service returns more than the last year). Otherwise the years before it are
-# read in windows back to the connection's ``redemptions_since`` (2009), or to the
-# profile's date_created if earlier: a redemption may predate the profile (imports).
-REDEMPTION_WINDOW = timedelta(days=364)
-# Under either reading the undated answer covers the last 365 days; the windows reach a
-# week into that span, so a day boundary drawn differently by the service loses nothing.
-UNDATED_SURELY_COVERS = timedelta(days=358)
-# A redemption this old cannot be in a last-365-days answer, whatever the time zone.
-OLDER_THAN_UNDATED = timedelta(days=370)
-# The redemption record's fields are not documented; these are the date fields CrowdTwist's
-# redemption feeds use. A record without one proves nothing, and the windows are read.
-REDEMPTION_DATE_FIELDS = ("order_date", "orderDate", "redemption_date", "date_redeemed")
-# CrowdTwist dates from 2009: a member older than this many years is a broken profile, and
-# reading it would mean a window per year back to its claimed creation.
-MAX_REDEMPTION_WINDOWS = 40
 
 
 async def handle_access(
@@ -115,45 +103,47 @@ async def redemptions(
             progress=progress,
         )
 
-    undated = await read(params)
     today = client.options.today()
-    if holds_one_before(undated, today - OLDER_THAN_UNDATED):
-        return undated
-    planned = earlier_windows(
-        _earliest(client.settings.redemptions_since, utc_day(profile.get("date_created"))),
-        today,
-    )
-    if len(planned) > MAX_REDEMPTION_WINDOWS:
+    created = utc_day(profile.get("date_created"))
+    since = client.settings.redemptions_since
+    start = since if created is None else min(since, created)
+    problem = plan_problem(start, today)
+    if problem is not None:  # only an earlier date_created can get here: settings check
         raise ResponseError(
-            f"date_created {profile.get('date_created')!r:.30} would need {len(planned)} year "
-            f"windows of redemption history (at most {MAX_REDEMPTION_WINDOWS})",
-            endpoint=endpoints.PROFILE.name,
+            f"the profile's date_created: {problem}", endpoint=endpoints.PROFILE.name
         )
+    undated = await read(params)
+    if holds_one_between(undated, start, today - OLDER_THAN_UNDATED):
+        return undated
     windows = await gather_all(
-        read({**params, "date_start": start.isoformat(), "date_end": end.isoformat()})
-        for start, end in planned
+        read({**params, "date_start": first.isoformat(), "date_end": last.isoformat()})
+        for first, last in earlier_windows(start, today)
     )
     # Windows overlap by a day, and the newest overlaps the undated answer.
-    return without_repeats([r for read in (undated, *windows) for r in read])
+    return without_repeats([undated, *windows])
 
 
-def without_repeats(records: list[Any]) -> list[Any]:
-    """``records`` without the ones equal to an earlier one (compared as canonical JSON).
+def without_repeats(reads: list[list[Any]]) -> list[Any]:
+    """Every read's records, less those equal to a record of an earlier read (compared as
+    canonical JSON). Equal records within one read are two redemptions and both stay.
 
     Only records sharing their date value can be equal, so only those are serialised:
     with date windows that overlap by a day, a few dozen rather than thousands.
     """
-    dates = [_date_value(record) for record in records]
-    shared = {value for value, n in Counter(dates).items() if n > 1}
+    dates = [[_date_value(record) for record in read] for read in reads]
+    shared = {value for value, n in Counter(d for read in dates for d in read).items() if n > 1}
     seen: set[str] = set()
     unique = []
-    for record, value in zip(records, dates, strict=True):
-        if value in shared:
-            key = json.dumps(record, sort_keys=True)
-            if key in seen:
-                continue
-            seen.add(key)
-        unique.append(record)
+    for read, read_dates in zip(reads, dates, strict=True):
+        this_read: set[str] = set()
+        for record, value in zip(read, read_dates, strict=True):
+            if value in shared:
+                key = json.dumps(record, sort_keys=True)
+                if key in seen:
+                    continue
+                this_read.add(key)
+            unique.append(record)
+        seen |= this_read
     return unique
 
 
@@ -165,53 +155,3 @@ def _date_value(record: Any) -> str | int | None:
             if isinstance(value, str | int):  # a float may be NaN, unequal to itself
                 return value
     return None
-
-
-def _earliest(since: date, created: date | None) -> date:
-    return since if created is None else min(since, created)
-
-
-def holds_one_before(records: list[Any], day: date) -> bool:
-    """Whether a record's date (its first date field that parses) lies before ``day``."""
-    unix = int(datetime.combine(day, time(), UTC).timestamp())
-    for record in records:  # a plain loop: thousands of records, no call per record
-        if not isinstance(record, dict):
-            continue
-        for field in REDEMPTION_DATE_FIELDS:
-            value = record.get(field)
-            if type(value) is int:  # unix seconds, the usual form: no date object needed
-                if value < unix:
-                    return True
-                break
-            when = utc_day(value)
-            if when is not None:
-                if when < day:
-                    return True
-                break
-    return False
-
-
-def utc_day(value: Any) -> date | None:
-    """A date in unix seconds or ISO 8601 (e.g. the profile's ``date_created``) as a UTC day."""
-    try:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, UTC).date()
-        if isinstance(value, str) and value.strip().isdigit():
-            return datetime.fromtimestamp(int(value), UTC).date()
-        if isinstance(value, str) and value.strip():
-            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
-    except (ValueError, OverflowError, OSError):
-        return None
-    return None
-
-
-def earlier_windows(start: date, today: date) -> list[tuple[date, date]]:
-    """Date ranges of at most a year from ``start`` into the span the undated answer
-    surely covers, each overlapping the next by a day (inclusive ends)."""
-    result = []
-    last = today - UNDATED_SURELY_COVERS
-    while start < last:
-        end = min(start + REDEMPTION_WINDOW, last)
-        result.append((start, end))
-        start = end
-    return result

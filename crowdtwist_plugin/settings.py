@@ -16,6 +16,7 @@ from yarl import URL
 
 from crowdtwist_plugin.budget.redis_budget import RedisURL
 from crowdtwist_plugin.errors import ConfigurationError
+from crowdtwist_plugin.redemption_dates import plan_problem
 from crowdtwist_plugin.secret import Secret
 
 log = logging.getLogger("crowdtwist_plugin")
@@ -46,6 +47,7 @@ _SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_IDENTIFIER_LENGTH = 254
 # A slower budget would hold a single request longer than a hook call may take.
 MIN_REQUESTS_PER_MINUTE = 1.0
@@ -126,17 +128,21 @@ def _since(value: object) -> date:
     if value is None:
         return CROWDTWIST_START
     day = value if isinstance(value, date) and not isinstance(value, datetime) else None
-    try:
-        if isinstance(value, str) and len(value) == 10:
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        try:
             day = date.fromisoformat(value)
-    except ValueError:
-        pass
+        except ValueError:
+            day = None
     if day is None:
         raise ConfigurationError(
             f"redemptions_since must be a date YYYY-MM-DD, got {_short(value)}"
         )
-    if day > datetime.now(UTC).date():
-        raise ConfigurationError(f"redemptions_since must not be in the future, got {value}")
+    today = datetime.now(UTC).date()
+    if day > today:
+        raise ConfigurationError(f"redemptions_since must not be in the future, got {day}")
+    problem = plan_problem(day, today)
+    if problem is not None:
+        raise ConfigurationError(f"redemptions_since: {problem}")
     return day
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from crowdtwist_plugin.access import UNDATED_SURELY_COVERS, earlier_windows, utc_day
 from crowdtwist_plugin.errors import ConfigurationError
+from crowdtwist_plugin.redemption_dates import UNDATED_SURELY_COVERS, earlier_windows, utc_day
 from crowdtwist_plugin.retry import RetryPolicy, parse_retry_after
 from crowdtwist_plugin.ticket import Status, Ticket, UserDeletion
 from tests.helpers.people import CAROL

@@ -68,6 +68,8 @@ def test_loopback_override() -> None:
         ({"redemptions_since": datetime(2015, 1, 1)}, "redemptions_since must be a date"),
         ({"redemptions_since": 2015}, "redemptions_since must be a date"),
         ({"redemptions_since": "2999-01-01"}, "redemptions_since must not be in the future"),
+        ({"redemptions_since": "2021-W01-1"}, "redemptions_since must be a date YYYY-MM-DD"),
+        ({"redemptions_since": "1980-01-01"}, "year windows (at most 40)"),
     ],
 )
 def test_bad_settings_are_named(changes: dict[str, Any], message: str) -> None:
