@@ -43,7 +43,9 @@ def cli_sandbox() -> Iterator[tuple[SandboxThread, Sandbox]]:
 def cli(tmp_path: Path, cli_sandbox: tuple[SandboxThread, Sandbox], host: Host) -> Cli:
     """``host-stub`` in miniature against ``cli_sandbox``, with the test host's plugins."""
     _, sandbox = cli_sandbox
-    running = Cli(tmp_path, sandbox.api_base_url, sandbox.pos_base_url, sandbox.api_key, host.pm)
+    running = Cli.for_crowdtwist(
+        tmp_path, sandbox.api_base_url, sandbox.pos_base_url, sandbox.api_key, host.pm
+    )
     running.write_config()
     return running
 

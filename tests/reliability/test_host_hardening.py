@@ -25,10 +25,10 @@ from host_stub import demo
 from host_stub.cli import main
 from host_stub.console import Console
 from host_stub.plugins import make_plugin_manager
+from tests.helpers.cli import Cli
 from tests.host.echo_plugin import EchoConfigError, EchoFailure
 from tests.host.key_echoes import CANARY_KEYS, echo_text, leaks, leaks_in_file
 from tests.host.scripted_plugin import NAME, ScriptedPlugin, ticket
-from tests.reliability.host_cli import HostCli
 
 KEY = "hardening+key/=&%#?;~0123"
 REPORT = {"integration": NAME, "subjects": [{"crowdtwist_id": 1, "data": {"x": [1]}}]}
@@ -50,8 +50,8 @@ def pm(plugin: ScriptedPlugin) -> Iterator[pluggy.PluginManager]:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, pm: pluggy.PluginManager) -> HostCli:
-    running = HostCli(tmp_path / "host", pm, NAME, KEY)
+def cli(tmp_path: Path, pm: pluggy.PluginManager) -> Cli:
+    running = Cli(tmp_path / "host", pm, KEY, integration=NAME)
     running.root.mkdir()
     running.write_config(api_subdomain="api1")
     return running
@@ -78,7 +78,7 @@ def umask_000() -> Iterator[None]:
     ],
 )
 def test_an_untyped_exception_fails_the_request_and_is_not_a_configuration_error(
-    cli: HostCli, plugin: ScriptedPlugin, raised: Exception
+    cli: Cli, plugin: ScriptedPlugin, raised: Exception
 ) -> None:
     plugin.script["handle_access"].append(raised)
     code, _, err = cli("access", "--email", "a@example.com")
@@ -90,7 +90,7 @@ def test_an_untyped_exception_fails_the_request_and_is_not_a_configuration_error
     assert request.error is not None and type(raised).__name__ in request.error
 
 
-def test_the_plugins_configuration_error_is_exit_2(cli: HostCli, plugin: ScriptedPlugin) -> None:
+def test_the_plugins_configuration_error_is_exit_2(cli: Cli, plugin: ScriptedPlugin) -> None:
     plugin.script["handle_access"].append(EchoConfigError("email 'x' is not an email address"))
     code, _, err = cli("access", "--email", "x")
     assert code == 2
@@ -131,7 +131,7 @@ def _echo_steps(plugin: ScriptedPlugin) -> None:
 
 @pytest.mark.parametrize("key", CANARY_KEYS)
 def test_canary_key_in_every_encoding_is_never_stored_written_or_printed(
-    cli: HostCli, plugin: ScriptedPlugin, key: str
+    cli: Cli, plugin: ScriptedPlugin, key: str
 ) -> None:
     cli.key = key
     _echo_steps(plugin)
@@ -172,7 +172,7 @@ def test_canary_key_in_every_encoding_is_never_stored_written_or_printed(
 
 
 def test_folders_are_0700_and_files_0600_under_umask_000(
-    cli: HostCli, plugin: ScriptedPlugin, umask_000: None
+    cli: Cli, plugin: ScriptedPlugin, umask_000: None
 ) -> None:
     plugin.script["handle_access"].append(REPORT)
     cli.write_config(api_subdomain="api1")
@@ -194,7 +194,7 @@ def test_folders_are_0700_and_files_0600_under_umask_000(
 
 @pytest.mark.parametrize("kind", ["symlink", "dangling symlink", "existing file"])
 def test_output_never_follows_a_symlink_nor_overwrites(
-    cli: HostCli, plugin: ScriptedPlugin, kind: str
+    cli: Cli, plugin: ScriptedPlugin, kind: str
 ) -> None:
     target = cli.root / "precious.txt"
     output = cli.root / "report.json"
@@ -215,7 +215,7 @@ def test_output_never_follows_a_symlink_nor_overwrites(
 
 
 def test_a_symlink_planted_during_collection_is_not_followed(
-    cli: HostCli, plugin: ScriptedPlugin
+    cli: Cli, plugin: ScriptedPlugin
 ) -> None:
     target = cli.root / "precious.txt"
     target.write_text("ORIGINAL")
@@ -236,7 +236,7 @@ def test_a_symlink_planted_during_collection_is_not_followed(
 
 
 def test_a_report_that_cannot_be_written_fails_the_request_and_is_kept(
-    cli: HostCli, plugin: ScriptedPlugin
+    cli: Cli, plugin: ScriptedPlugin
 ) -> None:
     plugin.script["handle_access"].append(REPORT)
     (cli.root / "file").write_text("not a folder")
@@ -257,7 +257,7 @@ def test_a_report_that_cannot_be_written_fails_the_request_and_is_kept(
 # --- item 14: origins only from the environment or the command line --------------------------
 
 
-def test_a_base_url_in_the_settings_file_is_refused(cli: HostCli, plugin: ScriptedPlugin) -> None:
+def test_a_base_url_in_the_settings_file_is_refused(cli: Cli, plugin: ScriptedPlugin) -> None:
     cli.write_config(api_base_url="https://collector.example")
     code, _, err = cli("check")
     assert code == 2
@@ -266,7 +266,7 @@ def test_a_base_url_in_the_settings_file_is_refused(cli: HostCli, plugin: Script
 
 
 def test_origins_reach_the_plugin_from_the_environment_and_the_command_line(
-    cli: HostCli, plugin: ScriptedPlugin
+    cli: Cli, plugin: ScriptedPlugin
 ) -> None:
     cli.env = {
         "SCRIPTED_API_BASE_URL": "http://127.0.0.1:1",

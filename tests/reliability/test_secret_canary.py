@@ -241,7 +241,7 @@ def _cli_session(canary: str, root: Path, host: Host) -> Cli:
             # FaultSet is plain data; the sandbox reads it on its next request.
             sandbox.add_fault(kind, **fields)
 
-        cli = Cli(root, sandbox.api_base_url, sandbox.pos_base_url, canary, host.pm)
+        cli = Cli.for_crowdtwist(root, sandbox.api_base_url, sandbox.pos_base_url, canary, host.pm)
         cli.write_config()
         poll = ["--poll-interval", "0.05", "--max-poll-interval", "0.1", "--max-wait", "5"]
         assert cli.run("check")[0] == 0
@@ -267,10 +267,10 @@ def _cli_session(canary: str, root: Path, host: Host) -> Cli:
         assert cli.run("check")[0] == 1
         assert cli.run("access", "--email", ALICE.email)[0] == 2
         cli.write_config()
-        cli.api_key = OTHER_KEY  # the wrong key: 403 on both hosts
+        cli.key = OTHER_KEY  # the wrong key: 403 on both hosts
         assert cli.run("--debug", "access", "--email", ALICE.email)[0] == 1
         assert cli.run("check")[0] == 1
-        cli.api_key = canary
+        cli.key = canary
         for request_id in _request_ids(cli):
             assert cli.run("status", request_id)[0] == 0
     return cli
