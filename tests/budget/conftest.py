@@ -12,6 +12,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,18 @@ class RedisServer:
         return redis.Redis(host="127.0.0.1", port=self.port, password=self.password)
 
 
+@contextmanager
+def running_redis(directory: Path, *, password: str | None = None) -> Iterator[RedisServer]:
+    """A started server, stopped on leaving."""
+    _require_redis_server()
+    server = RedisServer(directory, password=password)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def _require_redis_server() -> None:
     if shutil.which("redis-server") is None:
         bash = shutil.which("bash") or "/bin/bash"
@@ -126,25 +139,15 @@ def _require_redis_server() -> None:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    _require_redis_server()
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    try:
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A server of this test's own, with a password, to kill, freeze and restart."""
-    _require_redis_server()
-    server = RedisServer(tmp_path, password=f"pw-{uuid.uuid4().hex}")
-    server.start()
-    try:
+    with running_redis(tmp_path, password=f"pw-{uuid.uuid4().hex}") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

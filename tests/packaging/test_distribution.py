@@ -98,6 +98,12 @@ def sources(package: Path, prefix: str) -> set[str]:
     }
 
 
+def dist_info(info: str) -> set[str]:
+    """The metadata files every wheel of this repository carries in ``info``."""
+    names = ("METADATA", "WHEEL", "RECORD", "entry_points.txt", "top_level.txt")
+    return {f"{info}/{name}" for name in names} | {f"{info}/licenses/LICENSE"}
+
+
 def test_plugin_wheel_holds_the_plugin_only(wheels: dict[str, Path]) -> None:
     files = names(wheels[PLUGIN])
     info = f"crowdtwist_privacy_plugin-{crowdtwist_plugin.__version__}.dist-info"
@@ -105,12 +111,7 @@ def test_plugin_wheel_holds_the_plugin_only(wheels: dict[str, Path]) -> None:
         "crowdtwist_plugin/py.typed",
         "crowdtwist_plugin/budget/gcra.lua",
         *(f"crowdtwist_plugin/schemas/{name}.schema.json" for name in SCHEMA_NAMES),
-        f"{info}/METADATA",
-        f"{info}/WHEEL",
-        f"{info}/RECORD",
-        f"{info}/entry_points.txt",
-        f"{info}/top_level.txt",
-        f"{info}/licenses/LICENSE",
+        *dist_info(info),
     }
     assert files == expected
     assert not any(n.startswith(("host_stub", "tests", "bench", "cassettes")) for n in files)
@@ -121,12 +122,7 @@ def test_host_wheel_holds_the_host_and_the_sandbox_only(wheels: dict[str, Path])
     info = next(n.split("/")[0] for n in files if ".dist-info/" in n)
     expected = sources(REPO / "host_stub", "host_stub") | {
         "host_stub/py.typed",
-        f"{info}/METADATA",
-        f"{info}/WHEEL",
-        f"{info}/RECORD",
-        f"{info}/entry_points.txt",
-        f"{info}/top_level.txt",
-        f"{info}/licenses/LICENSE",
+        *dist_info(info),
     }
     assert files == expected
     assert "host_stub/sandbox/server.py" in files or "host_stub/sandbox/__init__.py" in files
