@@ -16,7 +16,7 @@ from crowdtwist_plugin.pages import collection_of, fetch_list, fetch_numbered, f
 from crowdtwist_plugin.progress import Progress
 from crowdtwist_plugin.redemption_dates import (
     OLDER_THAN_UNDATED,
-    REDEMPTION_DATE_FIELDS,
+    date_value,
     earlier_windows,
     holds_one_between,
     plan_problem,
@@ -130,7 +130,7 @@ def without_repeats(reads: list[list[Any]]) -> list[Any]:
     Only records sharing their date value can be equal, so only those are serialised:
     with date windows that overlap by a day, a few dozen rather than thousands.
     """
-    dates = [[_date_value(record) for record in read] for read in reads]
+    dates = [[date_value(record) for record in read] for read in reads]
     shared = {value for value, n in Counter(d for read in dates for d in read).items() if n > 1}
     seen: set[str] = set()
     unique = []
@@ -145,13 +145,3 @@ def without_repeats(reads: list[list[Any]]) -> list[Any]:
             unique.append(record)
         seen |= this_read
     return unique
-
-
-def _date_value(record: Any) -> str | int | None:
-    """The record's first date field as sent, when it is a plain value; else None."""
-    if isinstance(record, dict):
-        for field in REDEMPTION_DATE_FIELDS:
-            value = record.get(field)
-            if isinstance(value, str | int):  # a float may be NaN, unequal to itself
-                return value
-    return None

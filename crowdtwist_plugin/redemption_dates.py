@@ -66,6 +66,17 @@ def utc_day(value: Any) -> date | None:
     return None
 
 
+def date_value(record: Any) -> str | int | None:
+    """The record's first date field as sent, when it is a plain value; else None (for
+    grouping records that may be equal, not for comparing dates)."""
+    if isinstance(record, dict):
+        for field in REDEMPTION_DATE_FIELDS:
+            value = record.get(field)
+            if isinstance(value, str | int):  # a float may be NaN, unequal to itself
+                return value
+    return None
+
+
 def holds_one_between(records: list[Any], since: date, before: date) -> bool:
     """Whether a record's date (its first date field that parses) lies in [since, before).
 
