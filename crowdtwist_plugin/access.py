@@ -9,6 +9,7 @@ from typing import Any
 
 from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
+from crowdtwist_plugin.disclosure import withhold_report
 from crowdtwist_plugin.errors import ResponseError
 from crowdtwist_plugin.lookup import Subject, find_subjects
 from crowdtwist_plugin.options import ClientOptions
@@ -39,7 +40,8 @@ async def handle_access(
         subjects, not_found = await find_subjects(client, wanted)
         data = await gather_all(collect(client, s) for s in subjects)
         stats = client.stats
-    return {
+    # Credentials leave the records last, once every read is done and repeats are gone.
+    report = {
         "integration": INTEGRATION,
         "subjects": [
             {
@@ -52,8 +54,8 @@ async def handle_access(
             for subject, categories in zip(subjects, data, strict=True)
         ],
         "not_found": not_found,
-        "stats": stats.to_json(),
     }
+    return {**withhold_report(report), "stats": stats.to_json()}
 
 
 async def collect(client: CrowdTwistClient, subject: Subject) -> dict[str, list[Any]]:

@@ -257,6 +257,9 @@ def summarize_report(report: Mapping[str, Any]) -> str:
             lines.append(f"  {category:<18} {len(records):>6}")
     not_found = report.get("not_found", [])
     lines.append(f"not found: {', '.join(not_found) if not_found else 'none'}")
+    withheld = report.get("withheld", [])
+    lines.append(f"withheld: {len(withheld)} security credential field(s), values not kept")
+    lines.extend(f"  {item.get('path')}" for item in withheld)
     return "\n".join(lines)
 
 

@@ -134,6 +134,9 @@ REPORT: dict[str, Any] = {
         }
     ],
     "not_found": ["user_id:NOPE-1"],
+    "withheld": [
+        {"path": "subjects[0].profile.twitter_oauth_token", "reason": "security credential"}
+    ],
 }
 TICKET: dict[str, Any] = {
     "stats": STATS,
@@ -254,6 +257,17 @@ def test_an_output_without_stats_is_refused(hook: str, document: dict[str, Any])
             {**REPORT, "stats": {**STATS, "by_endpoint": {"GET /v2/users/1?api_key=k": 1}}},
             "does not match",
         ),
+        ("handle_access", changed(REPORT, "withheld", DELETE), "'withheld' is a required"),
+        (
+            "handle_access",
+            changed(REPORT, "withheld.0", {"path": "subjects[0].profile.salt", "value": "x"}),
+            "Additional properties",
+        ),
+        (
+            "handle_access",
+            changed(REPORT, "withheld.0", {"path": "salt", "reason": "security credential"}),
+            "does not match",
+        ),
     ],
     ids=[
         "report-without-subjects",
@@ -280,6 +294,9 @@ def test_an_output_without_stats_is_refused(hook: str, document: dict[str, Any])
         "stats-negative-count",
         "stats-incomplete",
         "stats-endpoint-with-query",
+        "report-without-withheld",
+        "withheld-with-its-value",
+        "withheld-path-outside-the-subjects",
     ],
 )
 def test_malformed_outputs_are_refused(hook: str, document: dict[str, Any], expected: str) -> None:
