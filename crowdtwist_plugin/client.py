@@ -388,7 +388,11 @@ async def open_client(
         sock_connect=options.connect_timeout,
         sock_read=options.read_timeout,
     )
-    async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as session:
+    # CrowdTwist sets cookies (domain .crowdtwist.com, both hosts); a key-authenticated
+    # client sends none back, so no request is tied to another by state the API never asks for.
+    async with aiohttp.ClientSession(
+        timeout=timeout, raise_for_status=False, cookie_jar=aiohttp.DummyCookieJar()
+    ) as session:
         # aiohttp resends an idempotent request (DELETE included) once by itself when the
         # connection drops before the answer; a lost DELETE answer must be checked against
         # the deletion status instead, and every other retry is ours. aiohttp's own test
