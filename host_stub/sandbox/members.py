@@ -12,8 +12,9 @@ import attrs
 
 from .deletions import DeletionBook
 from .people import DEMO_PEOPLE, DemoPerson, scale_person
+from .profiles import profile_for
 from .sandbox_config import SandboxConfig
-from .seed import IdSource, Records, generate_records, profile_for, program_activities
+from .seed import IdSource, Records, generate_records, program_activities
 
 # Every documented id_type and the profile field it looks up.
 ID_TYPE_FIELDS = {
@@ -23,7 +24,7 @@ ID_TYPE_FIELDS = {
     "username": "username",
     "mobile_phone_number": "mobile_phone_number",
     "facebook_user_id": "facebook_user_id",
-    "twitter_user_id": "twitter_user_id",
+    "twitter_user_id": "twitter_user_id",  # documented, though the real profile has no such field
     "inst_username": "inst_username",
 }
 _DIGITS = re.compile(r"[0-9]+")

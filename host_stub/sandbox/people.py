@@ -60,6 +60,9 @@ class DemoPerson:
     redeemable_points: int = 0
     records: RecordCounts = RecordCounts()
     timeline: Timeline = Timeline()
+    # Signed up with a password and social accounts: the profile's credential fields hold
+    # (fake) values, as the real profile's do for such members.
+    credentials: bool = False
 
 
 _FEW = RecordCounts(2, 3, 2, 2, 2, 2, 0)
@@ -79,6 +82,7 @@ DEMO_PEOPLE: Mapping[str, DemoPerson] = types.MappingProxyType(
             postal_code="10001",
             redeemable_points=310,
             records=RecordCounts(6, 57, 5, 30, 23, 27, 6),
+            credentials=True,
         ),
         "bob": DemoPerson(
             email="bob+loyalty@example.com",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 
@@ -19,6 +20,8 @@ AUTH_HEADER = "X-CT-Authorization"
 AUTH_SCHEME = "CTApiKey "
 UNKNOWN_ROUTE = "unknown_route"
 PAGED_ENDPOINTS = frozenset({"receipts", "purchases", "redemption_history"})
+COOKIE_NAMES = ("prod_prod_ss_ctjr_2_68", "prod_prod_ctjr_2_68")
+COOKIE_MAX_AGE = 31_536_000
 
 
 def endpoint_of(request: web.Request) -> str:
@@ -131,6 +134,31 @@ async def _serve(
     return response
 
 
+def _as_served(state: SandboxState, request: web.Request, response: web.StreamResponse) -> None:
+    """The real service's headers: Apache, its session cookies, gzip when accepted."""
+    response.headers["Server"] = "Apache"
+    config = state.config
+    value = hashlib.sha256(f"{config.seed}:{len(state.log)}".encode()).hexdigest()
+    for name in COOKIE_NAMES:
+        if config.cookie_domain is None:
+            response.set_cookie(name, value, max_age=COOKIE_MAX_AGE, path="/")
+        else:
+            # The first cookie is the SameSite=None twin, as in the real answers.
+            response.set_cookie(
+                name,
+                value,
+                max_age=COOKIE_MAX_AGE,
+                path="/",
+                domain=config.cookie_domain,
+                secure=True,
+                samesite="None" if name == COOKIE_NAMES[0] else None,
+            )
+    accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    compressible = isinstance(response, web.Response) and bool(response.body)
+    if config.compress_responses and accepts_gzip and compressible:
+        response.enable_compression(web.ContentCoding.gzip)
+
+
 def crowdtwist_middleware(origin: Origin) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -142,7 +170,7 @@ def crowdtwist_middleware(origin: Origin) -> Middleware:
         status = 0
         try:
             response = await _serve(state, origin, endpoint, request, handler, arrived)
-            response.headers["Server"] = "Apache"
+            _as_served(state, request, response)
             status = response.status
             return response
         finally:

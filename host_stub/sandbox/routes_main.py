@@ -12,8 +12,9 @@ from .api_errors import ApiError, param_error, user_not_found
 from .listing import paged, parse_int, parse_page_size, redemption_range
 from .member_lookup import find_member
 from .members import ID_TYPE_FIELDS, Member
+from .profiles import PII_FIELDS
 from .search import parse_is_active, parse_query, summary
-from .seed import PII_FIELDS, Window
+from .seed import Window
 from .state import state_of
 
 PII_ID_TYPES = ("id", "third_party_id")

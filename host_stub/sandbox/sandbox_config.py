@@ -73,6 +73,12 @@ class SandboxConfig:
         default=LEGACY_HISTORY_PAGE_CLAMP,
         validator=attrs.validators.optional(attrs.validators.ge(1)),
     )
+    # As the real service answers (the Starter Kit's saved responses): session cookies for
+    # ``domain=.crowdtwist.com; secure`` on every answer, bodies gzip-compressed for a
+    # client that accepts it. ``cookie_domain=None`` sets a host-only, non-secure cookie,
+    # which any ordinary cookie jar would send back to a loopback sandbox (for tests).
+    cookie_domain: str | None = ".crowdtwist.com"
+    compress_responses: bool = True
     scale_redemption_days: int = attrs.field(
         default=RECENT_REDEMPTION_DAYS, validator=attrs.validators.ge(1)
     )

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from .people import DemoPerson, RecordCounts, Timeline
+from .people import RecordCounts, Timeline
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -269,80 +269,3 @@ def generate_records(
             [(t, _redemption(rng, t, next(ids.redemptions))) for t in redemption_times]
         ),
     )
-
-
-def profile_for(person: DemoPerson, rng: random.Random, anchor: int) -> JSON:
-    """A profile with the field set and value types of the recorded real response."""
-    days = person.timeline.created_days_ago
-    created = None if days is None else anchor - rng.randrange(*days) * DAY
-    return {
-        "id": person.crowdtwist_id,
-        "first_name": person.first_name,
-        "middle_name": None,
-        "last_name": person.last_name,
-        "date_of_birth": None,
-        "email_address": person.email,
-        "email_is_verified": person.is_active,
-        "username": person.username,
-        "mobile_phone_number": person.mobile_phone_number,
-        "third_party_id": person.third_party_id,
-        "is_active": person.is_active,
-        "gender_id": "0",
-        "gender": None,
-        "extra_data": None,
-        "continent": "North America",
-        "country": "United States",
-        "state": "NY",
-        "city": "New York City",
-        "street_address_1": f"{rng.randrange(1, 999)} Example Street",
-        "street_address_2": None,
-        "postal_code": person.postal_code,
-        "receive_email_updates": False,
-        "date_receive_email_opt_in": None,
-        "date_receive_email_opt_out": None,
-        "total_points": person.redeemable_points + rng.randrange(0, 5000),
-        "redeemable_points": person.redeemable_points,
-        "num_points_purchased": 0,
-        "facebook_user_id": None,
-        "twitter_user_id": None,
-        "inst_username": None,
-        "activity_stream_opt_in": True,
-        "date_last_login": anchor - rng.randrange(1, 90) * DAY,
-        "date_last_updated": anchor - rng.randrange(1, 30) * DAY,
-        "date_created": created,
-        "password_generated": "0",
-        "lang_pref": "en",
-        "sign_up_channel_id": "1",
-        "fan_level": "Member",
-        "tier_info": {
-            "current_level": {"title": "Member", "min_value": 0, "max_value": 999},
-            "date_assigned": None if created is None else iso_z(created).replace("Z", "+00:00"),
-            "expiration_date": None,
-        },
-        "segments": [],
-        "household_id": None,
-    }
-
-
-# Fields dropped by ``pii=false`` (which fields count as PII is not documented).
-PII_FIELDS = frozenset(
-    {
-        "first_name",
-        "middle_name",
-        "last_name",
-        "date_of_birth",
-        "email_address",
-        "username",
-        "mobile_phone_number",
-        "gender_id",
-        "gender",
-        "street_address_1",
-        "street_address_2",
-        "city",
-        "state",
-        "postal_code",
-        "facebook_user_id",
-        "twitter_user_id",
-        "inst_username",
-    }
-)

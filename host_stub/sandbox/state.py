@@ -33,6 +33,7 @@ class LogRecord:
     endpoint: str
     status: int  # 0 when the connection was dropped without an answer
     time: float  # time.monotonic() on arrival, also the limiter's admission time
+    sent_cookie: bool = False  # whether the request carried a Cookie header (never its value)
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -113,6 +114,7 @@ class SandboxState:
                 endpoint,
                 status,
                 when,
+                "Cookie" in request.headers,
             )
         )
         self.counters.count(endpoint, status)

@@ -44,7 +44,7 @@ class Proxy:
 @contextlib.asynccontextmanager
 async def run_proxy(target: str) -> AsyncIterator[Proxy]:
     proxy = Proxy(target)
-    async with aiohttp.ClientSession(auto_decompress=False) as upstream:
+    async with aiohttp.ClientSession() as upstream:
 
         async def forward(request: web.Request) -> web.StreamResponse:
             proxy.count += 1

@@ -11,7 +11,7 @@ from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
 from tests.helpers.host import Host, connection_for
 from tests.helpers.minimal import held_by_sandbox
 from tests.helpers.people import ALICE, ALICE_COUNTS, CATEGORIES, DEMO_IDS
-from tests.helpers.records import record_ids
+from tests.helpers.records import as_disclosed, record_ids, withheld_paths
 
 
 def only_subject(report: dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +30,12 @@ async def test_alice_every_category_complete_and_unchanged(
     assert subject["crowdtwist_id"] == ALICE.crowdtwist_id
     assert subject["matched"] == [f"email:{ALICE.email}"]
     member = sandbox.state.store.members[ALICE.crowdtwist_id]
-    assert subject["profile"] == member.profile
+    assert subject["profile"] == as_disclosed(member.profile)
+    # alice signed up with a password and social accounts: each credential is listed
+    assert [w["path"] for w in report["withheld"]] == withheld_paths(
+        member.profile, "subjects[0].profile"
+    )
+    assert len(report["withheld"]) == 10
     assert [m["member_id"] for m in subject["members"]] == [ALICE.crowdtwist_id]
     held = held_by_sandbox(sandbox, ALICE.crowdtwist_id)
     assert set(subject["data"]) == set(CATEGORIES)
@@ -166,7 +171,7 @@ async def test_exact_subject_matching(
     assert report["not_found"] == not_found
     for subject in report["subjects"]:
         member = sandbox.state.store.members[subject["crowdtwist_id"]]
-        assert subject["profile"] == member.profile
+        assert subject["profile"] == as_disclosed(member.profile)
         assert [m["member_id"] for m in subject["members"]] == [member.id]
         held = held_by_sandbox(sandbox, member.id)
         for category in CATEGORIES:

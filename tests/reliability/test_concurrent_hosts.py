@@ -45,7 +45,7 @@ class Gate:
 @contextlib.asynccontextmanager
 async def gated_proxy(target: str) -> AsyncIterator[Gate]:
     gate = Gate()
-    async with aiohttp.ClientSession(auto_decompress=False) as upstream:
+    async with aiohttp.ClientSession() as upstream:
 
         async def forward(request: web.Request) -> web.StreamResponse:
             if request.method == "DELETE":
