@@ -91,5 +91,13 @@ def recorded_items(cassette: Cassette, path_suffix: str, keys: tuple[str, ...] =
     return [item for _, _, items in pages for item in items]
 
 
+def recorded_body(cassette: Cassette, method: str, path_suffix: str) -> Any:
+    """The body of the first recorded ``method`` answer whose path ends with ``path_suffix``."""
+    for request, response in interactions(cassette):
+        if request.method == method and request.path.endswith(path_suffix):
+            return _body(response)
+    raise AssertionError(f"no {method} ...{path_suffix} in the cassette")
+
+
 def methods(cassette: Cassette) -> list[str]:
     return [request.method for request in cassette.requests]

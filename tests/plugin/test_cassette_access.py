@@ -9,10 +9,10 @@ import pytest
 from vcr.cassette import Cassette
 
 from host_stub.sandbox import SandboxConfig
-from tests.helpers.cassettes import recorded_items
+from tests.helpers.cassettes import recorded_body, recorded_items
 from tests.helpers.host import Host
 from tests.helpers.people import ALICE, ALICE_COUNTS, CATEGORIES, DEMO_IDS
-from tests.helpers.records import record_ids
+from tests.helpers.records import as_disclosed, record_ids, withheld_paths
 
 pytestmark = pytest.mark.vcr
 
@@ -51,6 +51,12 @@ async def test_alice_every_category(
     assert subject["profile"]["email_address"] == ALICE.email
     assert subject["profile"]["third_party_id"] == ALICE.third_party_id
     assert [m["member_id"] for m in subject["members"]] == [ALICE.crowdtwist_id]
+    # the recorded profile holds alice's (fake) credentials; the report only their paths
+    served = recorded_body(vcr, "GET", "/v2/users/alice%40example.com")
+    assert served["twitter_oauth_token_secret"] and served["password"]
+    assert subject["profile"] == as_disclosed(served)
+    assert [w["path"] for w in report["withheld"]] == withheld_paths(served, "subjects[0].profile")
+    assert served["twitter_oauth_token_secret"] not in json.dumps(report)
     data = subject["data"]
     assert {c: len(data[c]) for c in CATEGORIES} == ALICE_COUNTS
     for category in CATEGORIES:
