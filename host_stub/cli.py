@@ -258,7 +258,7 @@ def summarize_report(report: Mapping[str, Any]) -> str:
     not_found = report.get("not_found", [])
     lines.append(f"not found: {', '.join(not_found) if not_found else 'none'}")
     withheld = report.get("withheld", [])
-    lines.append(f"withheld: {len(withheld)} security credential field(s), values not kept")
+    lines.append(f"withheld: {len(withheld)} security credential field(s), values left out")
     lines.extend(f"  {item.get('path')}" for item in withheld)
     return "\n".join(lines)
 

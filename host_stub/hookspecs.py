@@ -65,9 +65,11 @@ def handle_access(
     :param connection: the stored connection mapping, secrets included.
     :param identifiers: ``{"email": [...], "user_id": [...]}``; at least one value.
     :returns: ``None`` if not this plugin's integration, else an awaitable of an
-        ``AccessReport``: ``{"integration", "subjects": [...], "not_found": [...]}``
-        (``access-report.schema.json``). The report is complete or the awaitable raises
-        an error with ``retryable``.
+        ``AccessReport``: ``{"integration", "subjects": [...], "not_found": [...],
+        "withheld": [...]}`` (``access-report.schema.json``). Security credentials in the
+        records (password hashes, tokens) are left out and listed in ``withheld`` by path,
+        never by value. The report is complete or the awaitable raises an error with
+        ``retryable``.
     """
 
 
