@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from crowdtwist_plugin import endpoints
+import attrs
+
+from crowdtwist_plugin import endpoints, erasure
 from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, Reply, open_client
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError, TransientError
 from crowdtwist_plugin.lookup import find_subjects
@@ -21,7 +23,7 @@ from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_identifiers
 from crowdtwist_plugin.tasks import gather_all
 from crowdtwist_plugin.throttle import Throttles
-from crowdtwist_plugin.ticket import FINAL, Status, Ticket, UserDeletion
+from crowdtwist_plugin.ticket import FINAL, Reported, Status, Ticket, UserDeletion
 
 STATUS_WORDS = {
     "queued": Status.QUEUED,
@@ -51,9 +53,10 @@ async def submit_deletion(
         subjects, not_found = await find_subjects(client, wanted, complete=False)
         flow = _Deletions(client, {} if routes is None else routes)
         users = await gather_all(flow.submit(s.crowdtwist_id, s.matched) for s in subjects)
+        users = await _verified(client, users)
         stats = client.stats
     ticket = Ticket(INTEGRATION, submitted_at, tuple(users), tuple(not_found))
-    return {**ticket.to_json(settings.deletion_complete_on_submit), "stats": stats.to_json()}
+    return _written(ticket, settings, stats.to_json())
 
 
 async def check_deletion(
@@ -68,9 +71,28 @@ async def check_deletion(
     async with open_client(settings, options, throttles) as client:
         flow = _Deletions(client, {} if routes is None else routes)
         users = await gather_all(flow.refresh(user) for user in last.users)
+        users = await _verified(client, users)
         stats = client.stats
     refreshed = Ticket(last.integration, last.submitted_at, tuple(users), last.not_found)
-    return {**refreshed.to_json(settings.deletion_complete_on_submit), "stats": stats.to_json()}
+    return _written(refreshed, settings, stats.to_json())
+
+
+async def _verified(client: CrowdTwistClient, users: list[UserDeletion]) -> list[UserDeletion]:
+    """The users, proved gone (or not) once CrowdTwist reports every one completed."""
+    settings = client.settings
+    if not settings.verify_erasure or settings.deletion_complete_on_submit:
+        return users
+    if not erasure.due(users):
+        return users
+    before = client.stats.requests
+    proved = await erasure.prove(client, users)
+    client.stats.verification_requests = client.stats.requests - before
+    return proved
+
+
+def _written(ticket: Ticket, settings: ConnectionSettings, stats: dict[str, Any]) -> dict[str, Any]:
+    written = ticket.to_json(settings.deletion_complete_on_submit, settings.verify_erasure)
+    return {**written, "stats": stats}
 
 
 class _Deletions:
@@ -80,6 +102,8 @@ class _Deletions:
         self.client = client
         self._origin = client.settings.api_origin
         self._known_routes = routes
+        # What the status endpoint said last, per user: evidence for the ticket.
+        self.reported: dict[int, Reported] = {}
         self._routes = routes.get(
             self._origin, (endpoints.DELETION_STATUS, endpoints.DELETION_STATUS_ALT)
         )
@@ -92,7 +116,8 @@ class _Deletions:
         known = await self.read_status(crowdtwist_id)
         if known is None:
             known = await self._delete(crowdtwist_id)
-        return UserDeletion(crowdtwist_id, matched, *known)
+        user = UserDeletion(crowdtwist_id, matched, *known)
+        return attrs.evolve(user, reported=self.reported.get(crowdtwist_id))
 
     async def _delete_once(self, crowdtwist_id: int) -> Known:
         """The user's status after one DELETE: from its answer, or from the deletion status
@@ -140,7 +165,8 @@ class _Deletions:
             return user
         known = await self.read_status(user.crowdtwist_id)
         if known is not None:
-            return user.advance(*known)
+            reported = self.reported.get(user.crowdtwist_id, user.reported)
+            return attrs.evolve(user.advance(*known), reported=reported)
         # The status endpoint may forget a finished deletion: confirm with the profile.
         reply = await self.client.request(
             endpoints.PROFILE, {"user_id": user.crowdtwist_id}, params={"id_type": "id"}
@@ -164,7 +190,9 @@ class _Deletions:
                 return None
             if reply.status == 404:
                 continue
-            word = reply.json_object().get("status")
+            body = reply.json_object()
+            word = body.get("status")
+            self.reported[crowdtwist_id] = Reported.of(body)
             if route is not self._routes[0]:
                 self._routes = self._known_routes[self._origin] = (route, self._routes[0])
             return _status(word, route), str(word)

@@ -58,7 +58,7 @@ class _Hit:
     member: dict[str, Any] | None = None
 
 
-def _as_id(value: Any) -> int | None:
+def as_id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -68,7 +68,7 @@ def _as_id(value: Any) -> int | None:
     return None
 
 
-def _same(identifier: Identifier, value: Any) -> bool:
+def same(identifier: Identifier, value: Any) -> bool:
     if value is None:
         return False
     if identifier.category == "email":
@@ -76,7 +76,52 @@ def _same(identifier: Identifier, value: Any) -> bool:
     return str(value) == identifier.value
 
 
-async def _profile(
+@attrs.frozen
+class LookupPlan:
+    """How one identifier is looked up: the profile's ``id_type`` and the field its answer
+    must equal, and the member-search criteria and the field each member must equal."""
+
+    id_type: str
+    profile_field: str
+    criteria: dict[str, Any]
+    member_field: str
+
+    @classmethod
+    def of(cls, identifier: Identifier, user_id_type: UserIdType) -> LookupPlan:
+        if identifier.category == "email":
+            return cls(
+                "email", "email_address", {"email_address": identifier.value}, "email_address"
+            )
+        value: Any = int(identifier.value) if user_id_type == "id" else identifier.value
+        return cls(
+            user_id_type,
+            PROFILE_FIELD[user_id_type],
+            {SEARCH_FIELD[user_id_type]: value},
+            MEMBER_FIELD[user_id_type],
+        )
+
+    def profile_is(self, identifier: Identifier, profile: dict[str, Any] | None) -> int | None:
+        """The CrowdTwist id of ``profile`` if it is the identifier's user exactly."""
+        if profile is None or not same(identifier, profile.get(self.profile_field)):
+            return None
+        profile_id = as_id(profile.get("id"))
+        if profile_id is None:
+            raise ResponseError("user object has no numeric id", endpoint=endpoints.PROFILE.name)
+        return profile_id
+
+    def members_of(
+        self, identifier: Identifier, members: list[dict[str, Any]]
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """The search results that are the identifier's user exactly, with their ids."""
+        return [
+            (member_id, member)
+            for member in members
+            if (member_id := as_id(member.get("member_id"))) is not None
+            and same(identifier, member.get(self.member_field))
+        ]
+
+
+async def profile_by(
     client: CrowdTwistClient, user_id: str | int, id_type: str
 ) -> dict[str, Any] | None:
     reply = await client.request(
@@ -87,7 +132,9 @@ async def _profile(
     return reply.json_object()
 
 
-async def _search(client: CrowdTwistClient, criteria: dict[str, Any]) -> list[dict[str, Any]]:
+async def search_members(
+    client: CrowdTwistClient, criteria: dict[str, Any]
+) -> list[dict[str, Any]]:
     async def one(flag: str) -> list[Any]:
         reply = await client.request(
             endpoints.MEMBER_SEARCH,
@@ -106,29 +153,18 @@ async def _search(client: CrowdTwistClient, criteria: dict[str, Any]) -> list[di
 async def _hits(
     client: CrowdTwistClient, identifier: Identifier, user_id_type: UserIdType
 ) -> list[_Hit]:
-    if identifier.category == "email":
-        id_type, profile_field, member_field = "email", "email_address", "email_address"
-        criteria: dict[str, Any] = {"email_address": identifier.value}
-    else:
-        id_type = user_id_type
-        profile_field, member_field = PROFILE_FIELD[user_id_type], MEMBER_FIELD[user_id_type]
-        value: Any = int(identifier.value) if user_id_type == "id" else identifier.value
-        criteria = {SEARCH_FIELD[user_id_type]: value}
+    plan = LookupPlan.of(identifier, user_id_type)
     searches: list[Awaitable[Any]] = [
-        _profile(client, identifier.value, id_type),
-        _search(client, criteria),
+        profile_by(client, identifier.value, plan.id_type),
+        search_members(client, plan.criteria),
     ]
     profile, members = await gather_all(searches)
     hits = []
-    if profile is not None and _same(identifier, profile.get(profile_field)):
-        profile_id = _as_id(profile.get("id"))
-        if profile_id is None:
-            raise ResponseError("user object has no numeric id", endpoint=endpoints.PROFILE.name)
+    if (profile_id := plan.profile_is(identifier, profile)) is not None:
         hits.append(_Hit(profile_id, profile=profile))
-    for member in members:
-        member_id = _as_id(member.get("member_id"))
-        if member_id is not None and _same(identifier, member.get(member_field)):
-            hits.append(_Hit(member_id, member=member))
+    hits.extend(
+        _Hit(member_id, member=member) for member_id, member in plan.members_of(identifier, members)
+    )
     return hits
 
 
@@ -156,15 +192,15 @@ async def _complete(client: CrowdTwistClient, subject: Subject) -> Subject:
     """Fill in the profile and member records a subject's lookups did not return."""
     profile, members = subject.profile, subject.members
     if profile is None:
-        profile = await _profile(client, subject.crowdtwist_id, "id")
+        profile = await profile_by(client, subject.crowdtwist_id, "id")
         if profile is None:
             raise InconsistentDataError(
                 "member search found a user that the profile lookup does not know",
                 endpoint=endpoints.PROFILE.name,
             )
     if not members:
-        found = await _search(client, {"member_id": subject.crowdtwist_id})
-        members = tuple(m for m in found if _as_id(m.get("member_id")) == subject.crowdtwist_id)
+        found = await search_members(client, {"member_id": subject.crowdtwist_id})
+        members = tuple(m for m in found if as_id(m.get("member_id")) == subject.crowdtwist_id)
         members = tuple(m for i, m in enumerate(members) if m not in members[:i])
     return attrs.evolve(subject, profile=profile, members=members)
 

@@ -35,6 +35,7 @@ CONNECTION_KEYS = frozenset(
         "rate_limit_per_minute",
         "target_utilization",
         "deletion_complete_on_submit",
+        "verify_erasure",
         "rate_limit_redis_url",
         "redemptions_since",
     }
@@ -79,6 +80,8 @@ class ConnectionSettings:
     rate_limit_per_minute: float = 10_000.0
     target_utilization: float = 0.75
     deletion_complete_on_submit: bool = False
+    # Before a deletion counts as complete, check that the person no longer resolves.
+    verify_erasure: bool = True
     # A budget shared through Redis by every worker with this key (password hidden).
     rate_limit_redis_url: RedisURL | None = None
     # The earliest day a redemption may be dated (see access.py).
@@ -112,6 +115,7 @@ class ConnectionSettings:
             rate_limit_per_minute=_positive(connection, "rate_limit_per_minute", 10_000.0),
             target_utilization=_utilization(connection.get("target_utilization", 0.75)),
             deletion_complete_on_submit=_flag(connection, "deletion_complete_on_submit"),
+            verify_erasure=_flag(connection, "verify_erasure", default=True),
             rate_limit_redis_url=_redis_url(connection.get("rate_limit_redis_url")),
             redemptions_since=_since(connection.get("redemptions_since")),
         )
@@ -254,8 +258,8 @@ def _utilization(value: object) -> float:
     return number
 
 
-def _flag(connection: Mapping[str, Any], name: str) -> bool:
-    value = connection.get(name, False)
+def _flag(connection: Mapping[str, Any], name: str, default: bool = False) -> bool:
+    value = connection.get(name, default)
     if not isinstance(value, bool):
         raise ConfigurationError(f"{name} must be true or false, got {_short(value)}")
     return value

@@ -25,6 +25,8 @@ class CallStats:
     # Wall-clock time during which at least one request of this call was held back by the
     # budget (concurrent waits overlap; they are not added up).
     budget_wait_s: float = 0.0
+    # Requests spent proving an erasure (``erasure.py``); None when none was checked.
+    verification_requests: int | None = None
     _waiters: int = 0
     _waiting_since: float = 0.0
 
@@ -43,7 +45,7 @@ class CallStats:
         self.by_endpoint[endpoint] += 1
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        cost: dict[str, Any] = {
             "requests": self.requests,
             "by_endpoint": dict(sorted(self.by_endpoint.items())),
             "retries": self.retries,
@@ -51,3 +53,6 @@ class CallStats:
             "budget_wait_s": round(self.budget_wait_s, 3),
             "elapsed_s": round(time.monotonic() - self.started, 3),
         }
+        if self.verification_requests is not None:
+            cost["verification_requests"] = self.verification_requests
+        return cost

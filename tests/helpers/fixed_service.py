@@ -43,19 +43,26 @@ def _app(service: FixedService, answers: dict[str, Any]) -> web.Application:
     profile = answers["profile"]
     own = {str(profile["id"]), profile["email_address"], profile["third_party_id"]}
 
+    def erased() -> bool:
+        return ("DELETE", f"/v2/users/{profile['id']}") in service.requests
+
     def known(request: web.Request) -> bool:
-        return request.match_info["user_id"] in own
+        # the fixture's deletion status says Deletion_completed: once deleted, gone
+        return request.match_info["user_id"] in own and not (
+            erased() and request.match_info.route.name != "status"
+        )
 
     def answer(name: str, request: web.Request) -> web.Response:
+        found = "user_id" not in request.match_info or known(request)
         service.requests.append((request.method, request.path))
-        if "user_id" in request.match_info and not known(request):
+        if not found:
             return web.json_response(NOT_FOUND, status=404)
         return web.json_response(answers[name])
 
     async def search(request: web.Request) -> web.Response:
         service.requests.append((request.method, request.path))
         query = await request.json()
-        members = answers["member_search"]
+        members = [] if erased() else answers["member_search"]
         wanted = {str(v) for v in query.values()}
         return web.json_response([m for m in members if wanted & {str(v) for v in m.values()}])
 
@@ -87,7 +94,7 @@ def _app(service: FixedService, answers: dict[str, Any]) -> web.Application:
     app = web.Application()
     app.router.add_get("/v2/activities", route("program_activities"))
     app.router.add_post("/v2/members", search)
-    app.router.add_get("/v2/users/delete/{user_id}", status)
+    app.router.add_get("/v2/users/delete/{user_id}", status, name="status")
     app.router.add_get("/v2/users/{user_id}", route("profile"))
     app.router.add_delete("/v2/users/{user_id}", route("delete_user"))
     app.router.add_get("/v2/users/{user_id}/activities", route("activities"))

@@ -44,6 +44,7 @@ def ticket_for(*users: DemoPerson | Mapping[str, Any], **changes: Any) -> dict[s
     ticket: dict[str, Any] = {
         "integration": "crowdtwist",
         "state": "pending",
+        "verification": "pending",
         "submitted_at": SUBMITTED_AT,
         "users": [dict(u) if isinstance(u, Mapping) else deletion_user(u) for u in users],
         "not_found": [],

@@ -97,6 +97,7 @@ def test_connection_schema_names_exactly_the_contract_keys() -> None:
         "rate_limit_per_minute",
         "target_utilization",
         "deletion_complete_on_submit",
+        "verify_erasure",
         "rate_limit_redis_url",
         "redemptions_since",
     }
@@ -142,6 +143,7 @@ TICKET: dict[str, Any] = {
     "stats": STATS,
     "integration": "crowdtwist",
     "state": "pending",
+    "verification": "pending",
     "submitted_at": "2026-11-27T10:00:00Z",
     "users": [
         {
@@ -193,7 +195,10 @@ DELETE = object()
         ("handle_access", {**REPORT, "stats": STATS}),
         ("submit_deletion", TICKET),
         ("check_deletion", {**TICKET, "stats": STATS}),
-        ("submit_deletion", {**TICKET, "state": "complete", "users": []}),
+        (
+            "submit_deletion",
+            {**TICKET, "state": "complete", "users": [], "verification": "not_applicable"},
+        ),
         ("check_deletion", changed(TICKET, "submitted_at", "2026-11-27T10:00:00.123Z")),
     ],
     ids=[
@@ -245,7 +250,7 @@ def test_an_output_without_stats_is_refused(hook: str, document: dict[str, Any])
             changed(TICKET, "users.0.status", "rejected") | {"state": "complete"},
             "should not be valid",
         ),
-        ("check_deletion", changed(TICKET, "users.0.status", "completed"), "does not contain"),
+        ("check_deletion", changed(TICKET, "users.0.status", "completed"), "not valid under any"),
         ("check_deletion", changed(TICKET, "users.0.detail", DELETE), "'detail' is a required"),
         ("validate_credentials", {**CHECK, "ok": True}, "True was expected"),
         ("validate_credentials", changed(CHECK, "checks.0.ok", True), "does not contain"),
@@ -258,6 +263,13 @@ def test_an_output_without_stats_is_refused(hook: str, document: dict[str, Any])
             "does not match",
         ),
         ("handle_access", changed(REPORT, "withheld", DELETE), "'withheld' is a required"),
+        (
+            "check_deletion",
+            changed(TICKET, "users.0.status", "completed")
+            | {"state": "complete", "verification": "failed"},
+            "is not one of",
+        ),
+        ("check_deletion", changed(TICKET, "users.0.verified", True), "dependency"),
         (
             "handle_access",
             changed(REPORT, "withheld.0", {"path": "subjects[0].profile.salt", "value": "x"}),
@@ -297,6 +309,8 @@ def test_an_output_without_stats_is_refused(hook: str, document: dict[str, Any])
         "report-without-withheld",
         "withheld-with-its-value",
         "withheld-path-outside-the-subjects",
+        "ticket-complete-with-failed-verification",
+        "ticket-verified-without-its-checks",
     ],
 )
 def test_malformed_outputs_are_refused(hook: str, document: dict[str, Any], expected: str) -> None:
@@ -354,6 +368,7 @@ REFUSED_CONNECTIONS: list[tuple[dict[str, Any], str]] = [
     ({**GOOD_CONNECTION, "target_utilization": 1.5}, "(0, 1]"),
     ({**GOOD_CONNECTION, "target_utilization": "0.5"}, "finite number"),
     ({**GOOD_CONNECTION, "deletion_complete_on_submit": "yes"}, "must be true or false"),
+    ({**GOOD_CONNECTION, "verify_erasure": 1}, "must be true or false"),
     ({**GOOD_CONNECTION, "apikey": "typo"}, "unknown connection setting(s): apikey"),
 ]
 

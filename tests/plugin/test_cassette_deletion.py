@@ -63,6 +63,15 @@ async def test_lifecycle(
     assert [t["state"] for t in tickets[:-1]] == ["pending"] * (len(tickets) - 1)
     assert tickets[-1]["state"] == "complete"
     assert tickets[-1]["users"][0]["detail"] == "Deletion_completed"
+    # complete only once proved gone: by id, and by email through both lookups
+    assert tickets[-1]["verification"] == "verified"
+    assert [t["verification"] for t in tickets[:-1]] == ["pending"] * (len(tickets) - 1)
+    assert [(c["by"], c["outcome"]) for c in tickets[-1]["users"][0]["checks"]] == [
+        ("crowdtwist_id", "not found"),
+        ("email", "not found"),
+        ("email", "not found"),
+    ]
+    assert host.last_stats["verification_requests"] == 4
     details = {t["users"][0]["detail"] for t in tickets}
     assert {"Deletion_initiated", "Deletion_in_progress"} & details
     assert methods(vcr).count("DELETE") == 1

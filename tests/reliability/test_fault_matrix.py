@@ -254,8 +254,9 @@ async def _outcome(hook: str, host: Host, connection: dict[str, Any], given: Any
 def _under_way(ticket: dict[str, Any]) -> dict[str, Any]:
     """A ticket with "queued" and "in progress" folded together (the DELETE's own answer
     says Queued; the status endpoint already says Deletion_initiated)."""
+    evidence = ("initiated_by", "status_history")  # present once the status was read
     users = [
-        {**u, "status": "under way", "detail": ""}
+        {k: v for k, v in u.items() if k not in evidence} | {"status": "under way", "detail": ""}
         if u["status"] in ("queued", "in_progress")
         else u
         for u in ticket["users"]

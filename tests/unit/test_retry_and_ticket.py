@@ -7,12 +7,21 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from crowdtwist_plugin.errors import ConfigurationError
 from crowdtwist_plugin.redemption_dates import UNDATED_SURELY_COVERS, earlier_windows, utc_day
 from crowdtwist_plugin.retry import RetryPolicy, parse_retry_after
-from crowdtwist_plugin.ticket import Status, Ticket, UserDeletion
+from crowdtwist_plugin.ticket import (
+    STILL_THERE,
+    Check,
+    Proof,
+    Reported,
+    Status,
+    Ticket,
+    UserDeletion,
+)
 from tests.helpers.people import CAROL
 from tests.helpers.tickets import SUBMITTED_AT, ticket_for
 
@@ -74,7 +83,45 @@ def user(status: str, cid: int = 1) -> UserDeletion:
 )
 def test_ticket_state(statuses: tuple[str, ...], on_submit: bool, state: str) -> None:
     users = tuple(user(s, i + 1) for i, s in enumerate(statuses))
-    assert Ticket("crowdtwist", "2026-11-27T10:00:00Z", users, ()).state(on_submit) == state
+    ticket = Ticket("crowdtwist", "2026-11-27T10:00:00Z", users, ())
+    assert ticket.state(on_submit, verify=False) == state
+    # with verification, completed users count only once proved gone
+    proved = tuple(attrs.evolve(u, proof=Proof(True, "2026-11-27T11:00:00Z", ())) for u in users)
+    assert attrs.evolve(ticket, users=proved).state(on_submit) == state
+    if state == "complete" and not on_submit and users:
+        assert ticket.state(on_submit) == "pending"
+        assert ticket.verification(on_submit, verify=True) == "failed"
+
+
+@pytest.mark.parametrize(
+    ("statuses", "on_submit", "verify", "verification"),
+    [
+        ((), False, True, "not_applicable"),
+        (("queued",), True, True, "not_applicable"),
+        (("completed", "rejected"), False, True, "not_applicable"),
+        (("queued",), False, False, "off"),
+        (("queued", "completed"), False, True, "pending"),
+    ],
+)
+def test_ticket_verification(
+    statuses: tuple[str, ...], on_submit: bool, verify: bool, verification: str
+) -> None:
+    users = tuple(user(s, i + 1) for i, s in enumerate(statuses))
+    ticket = Ticket("crowdtwist", "2026-11-27T10:00:00Z", users, ())
+    assert ticket.verification(on_submit, verify) == verification
+
+
+def test_a_proved_ticket_round_trips() -> None:
+    proof = Proof(
+        False,
+        "2026-11-27T11:00:00Z",
+        (Check("GET /v2/users/{user_id}", "crowdtwist_id", STILL_THERE),),
+        "still resolves",
+    )
+    reported = Reported("API", (("Deletion_completed", "2026-11-27T10:59:00.000+00:00"),))
+    proved = attrs.evolve(user("completed"), proof=proof, reported=reported)
+    ticket = Ticket("crowdtwist", "2026-11-27T10:00:00Z", (proved,), ())
+    assert Ticket.from_json(ticket.to_json(False), "crowdtwist") == ticket
 
 
 def test_status_never_goes_backwards() -> None:
