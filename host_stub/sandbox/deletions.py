@@ -30,12 +30,16 @@ class DeletionBook:
     """Queued deletions, keyed by CrowdTwist id.
 
     A deletion reports ``Deletion_initiated`` from the moment it is queued, then moves one
-    status further every ``step`` seconds; after two steps the member is gone.
+    status further every ``step`` seconds; after two steps the member is gone, or, for
+    tests and the demo, ``lag`` seconds after that (a lagging erasure), or never
+    (``never_erased``: a failed erasure that still reports ``Deletion_completed``).
     """
 
     step: float
     clock: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], float] = time.time
+    lag: float = 0.0
+    never_erased: bool = False
     _entries: dict[int, Deletion] = attrs.field(factory=dict)
 
     def queue(self, user_id: int) -> Deletion:
@@ -55,6 +59,14 @@ class DeletionBook:
     def is_completed(self, user_id: int) -> bool:
         entry = self._entries.get(user_id)
         return entry is not None and self._phase(entry) == len(STATUSES) - 1
+
+    def is_erased(self, user_id: int) -> bool:
+        """Completed, and the member's data really gone (after any lag)."""
+        entry = self._entries.get(user_id)
+        if entry is None or self.never_erased or not self.is_completed(user_id):
+            return False
+        completed_at = entry.queued_at + (len(STATUSES) - 1) * max(self.step, 0.0)
+        return self.clock() - completed_at >= self.lag
 
     def describe(self, entry: Deletion) -> dict[str, Any]:
         phase = self._phase(entry)

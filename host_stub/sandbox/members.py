@@ -78,7 +78,14 @@ class Store:
             for person in people
         }
         return cls(
-            members, DeletionBook(config.deletion_step_seconds), program_activities(anchor), anchor
+            members,
+            DeletionBook(
+                config.deletion_step_seconds,
+                lag=config.erasure_lag_seconds,
+                never_erased=config.erasure_fails,
+            ),
+            program_activities(anchor),
+            anchor,
         )
 
     @property
@@ -87,7 +94,7 @@ class Store:
         return datetime.datetime.fromtimestamp(self.anchor, datetime.UTC).date()
 
     def is_gone(self, member_id: int) -> bool:
-        return self.deletions.is_completed(member_id)
+        return self.deletions.is_erased(member_id)
 
     def find(self, id_type: str, value: str) -> Member | None:
         """The member that ``value`` identifies, unless unknown or deleted."""

@@ -58,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.deletion_step_seconds,
         help="seconds between deletion statuses",
     )
+    add(
+        "--erasure-lag",
+        dest="erasure_lag_seconds",
+        type=float,
+        default=0.0,
+        help="seconds a member still resolves after Deletion_completed (a lagging erasure)",
+    )
+    add(
+        "--erasure-fails",
+        action="store_true",
+        help="a completed deletion never erases the member (a failed erasure)",
+    )
     add("--scale-users", type=int, default=0, help="extra benchmark members")
     add("--scale-records", type=int, default=0, help="records per paged category per extra member")
     add(

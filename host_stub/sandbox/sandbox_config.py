@@ -56,6 +56,10 @@ class SandboxConfig:
     latency_seconds: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
     deletion_step_seconds: float = attrs.field(default=1.0, validator=attrs.validators.ge(0.0))
     forget_completed_deletions: bool = False
+    # After Deletion_completed the member still resolves for this long (a lagging
+    # erasure), or for ever with ``erasure_fails`` (an erasure that did not happen).
+    erasure_lag_seconds: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+    erasure_fails: bool = False
     deletion_status_paths: tuple[str, ...] = attrs.field(
         default=DELETION_STATUS_PATHS, converter=tuple, validator=_check_status_paths
     )
