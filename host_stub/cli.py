@@ -34,14 +34,28 @@ from host_stub.config import (
 )
 from host_stub.console import Console
 from host_stub.deletions import Deletions, Outcome
+from host_stub.erasure import Keyed, erased_by, erasure_key
 from host_stub.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, HostError
+from host_stub.evidence import check_record, write_record
 from host_stub.files import UnsafePathError, refuse_existing
 from host_stub.plugins import installed_integrations, make_plugin_manager
 from host_stub.progress import display_for
-from host_stub.runner import TERMINAL_STATES, PollPolicy, RequestFailed, Runner, describe_ticket
+from host_stub.runner import (
+    TERMINAL_STATES,
+    PollPolicy,
+    RequestFailed,
+    Runner,
+    describe_ticket,
+    unverified,
+)
 from host_stub.stats import stored_summary
 from host_stub.store import PrivacyRequest, RequestStore, utc_now
 
+EVIDENCE_HELP = """\
+Write the erasure record of deletion REQUEST_ID: JSON (exactly its canonical form, whose
+SHA-256 is stored with the request) and a Markdown rendering beside it. With --check FILE,
+say whether FILE is, byte for byte, the record whose digest is stored.
+"""
 DELETE_HELP = """\
 Erase a person and wait for completion. If a deletion for the same identifiers (same
 values per category; emails compared with ASCII letters lower-cased) is already open for
@@ -93,6 +107,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_poll_args(delete)
     status = sub.add_parser("status", help="show stored requests, or one in full")
     status.add_argument("request_id", nargs="?")
+    status.add_argument(
+        "--email",
+        action="append",
+        default=[],
+        metavar="E",
+        help="was this address erased, and when? (answered from keyed hashes)",
+    )
+    evidence = sub.add_parser(
+        "evidence",
+        help="write a deletion's erasure record, or check one",
+        description=EVIDENCE_HELP,
+    )
+    evidence.add_argument("request_id", nargs="?")
+    evidence.add_argument("--output", type=Path, metavar="FILE", help="the JSON record's path")
+    evidence.add_argument("--check", type=Path, metavar="FILE", help="verify a written record")
     resume = sub.add_parser("resume", help="continue every open deletion", description=RESUME_HELP)
     _add_poll_args(resume)
     sub.add_parser("sandbox", help="run the local CrowdTwist sandbox (see: sandbox --help)")
@@ -161,10 +190,15 @@ async def _dispatch(
         console.print("\n".join(names) if names else "no integration plugin is installed")
         return EXIT_OK
     config = load_config(config_path(args.config, env))
-    if args.command == "status":
+    if args.command in ("status", "evidence"):
         for secret in config.secrets_for(args.integration, env):
             console.add_secret(secret)
         store = RequestStore(config.store_path, redactor=console.redactor)
+        keyed = Keyed(erasure_key(env, config.store_path))
+        if args.command == "evidence":
+            return _evidence(store, keyed, config.reports_dir, args, console)
+        if args.email:
+            return _erased(store, keyed, args.email, console)
         return _status(store, args.request_id, console)
     origins = {key: getattr(args, key) for key in ORIGIN_KEYS}
     connection = config.connection_for(args.integration, env, origins)
@@ -173,14 +207,16 @@ async def _dispatch(
     display = display_for(
         console.err, console.progress, console.redactor.text, prefix=f"{args.integration}: "
     )
+    store = RequestStore(config.store_path, redactor=console.redactor)
     runner = Runner(
         pm=pm,
-        store=RequestStore(config.store_path, redactor=console.redactor),
+        store=store,
         reports_dir=config.reports_dir,
         integration=args.integration,
         connection=connection,
         progress=display.note,
         display=display,
+        keyed=Keyed(erasure_key(env, config.store_path)),
     )
     try:
         return await _run_command(args, runner, console)
@@ -263,6 +299,45 @@ def summarize_report(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _evidence(
+    store: RequestStore,
+    keyed: Keyed,
+    reports_dir: Path,
+    args: argparse.Namespace,
+    console: Console,
+) -> int:
+    if args.check is not None:
+        ok, message = check_record(store, args.check)
+        console.print(message) if ok else console.error(message)
+        return EXIT_OK if ok else EXIT_FAILED
+    if args.request_id is None:
+        raise ConfigError("evidence needs a REQUEST_ID, or --check FILE")
+    path, side, value, readable = write_record(
+        store, keyed, reports_dir, args.request_id, args.output
+    )
+    console.print(f"erasure record: {path} (sha256 {value}, stored with the request); {side}\n")
+    console.print(readable.rstrip())
+    return EXIT_OK
+
+
+def _erased(store: RequestStore, keyed: Keyed, emails: Sequence[str], console: Console) -> int:
+    """One line per address: the deletions recorded for it, or that there are none."""
+    code = EXIT_OK
+    for email in emails:
+        found = erased_by(store, keyed, "email", email)
+        if not found:
+            console.print(f"{email}: no deletion recorded")
+            code = EXIT_FAILED
+        for request in found:
+            verification = (request.ticket or {}).get("verification", "unknown")
+            when = f"completed {request.completed_at}" if request.completed_at else "not complete"
+            console.print(
+                f"{email}: deletion request {request.id} {request.state} ({when}; "
+                f"verification {verification}; received {request.created_at})"
+            )
+    return code
+
+
 def _status(store: RequestStore, request_id: str | None, console: Console) -> int:
     if request_id:
         request = store.get(request_id)
@@ -287,6 +362,8 @@ def _status_line(request: PrivacyRequest) -> str:
         line += f"  claimed by {request.owner} until {request.lease_until}{expired}"
     if request.error:
         line += f"  error: {request.error}"
+    if open_deletion and (why := unverified(request)) is not None:
+        line += f"  {why.split(': ', 1)[1]}"
     if request.next_attempt_at and open_deletion:
         line += f"  next attempt after {request.next_attempt_at}"
     cost = stored_summary(request.stats)

@@ -27,7 +27,8 @@ from typing import Any
 
 import attrs
 
-from host_stub.claims import OPEN_STATES, Claims
+from host_stub.claims import OPEN_STATES, Claims, owner_is_gone
+from host_stub.erasure import minimise
 from host_stub.errors import (
     EXIT_FAILED,
     EXIT_OK,
@@ -36,7 +37,7 @@ from host_stub.errors import (
     PluginFailure,
     classify_failure,
 )
-from host_stub.runner import TERMINAL_STATES, PollPolicy, Runner, describe_ticket
+from host_stub.runner import TERMINAL_STATES, PollPolicy, Runner, describe_ticket, unverified
 from host_stub.stats import accumulate, stats_of
 from host_stub.store import ClaimLost, PrivacyRequest, iso, parse_iso
 
@@ -130,9 +131,9 @@ class Deletions:
             claimed, previous = self.claims.claim(request.id)
             if claimed is not None:
                 if previous is not None:
+                    why = "process is gone" if owner_is_gone(previous) else "claim expired"
                     self.runner.progress(
-                        f"deletion request {request.id}: taking over from {previous}, "
-                        "whose claim expired"
+                        f"deletion request {request.id}: taking over from {previous}, whose {why}"
                     )
                 try:
                     async with self.claims.held(request.id):
@@ -171,8 +172,8 @@ class Deletions:
                 return Outcome(request, EXIT_USAGE, _failure_note(request, failure))
             if request.state in TERMINAL_STATES:
                 return _closed(request)
-            note = _failure_note(request, failure) if failure is not None else None
-            code = EXIT_FAILED if failure is not None else EXIT_OK
+            note = _failure_note(request, failure) if failure is not None else unverified(request)
+            code = EXIT_FAILED if note is not None else EXIT_OK
             if waiter is None:
                 return Outcome(request, code, note)
             delay = waiter.next_delay(at_least=self._seconds_until(request.next_attempt_at))
@@ -214,6 +215,9 @@ class Deletions:
         )
         verb = "submitted" if hook == "submit_deletion" else "now"
         self.runner.progress(f"deletion request {updated.id} {verb}: {describe_ticket(updated)}")
+        if updated.state == "complete" and self.runner.keyed is not None:
+            minimise(store, updated, self.runner.keyed)
+            updated = store.get(updated.id) or updated
         return updated, None
 
     def _record_failure(

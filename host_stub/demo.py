@@ -15,9 +15,12 @@ from typing import TextIO
 
 from host_stub.config import origin_env_var, secret_env_var
 from host_stub.console import Console
+from host_stub.erasure import KEY_ENV
 from host_stub.files import make_private_dir
+from host_stub.store import RequestStore
 
 DEMO_DIR = Path(".host_stub") / "demo"
+DEMO_ERASURE_KEY = "demo-erasure-key-not-for-production-0001"
 INTEGRATION = "crowdtwist"
 Main = Callable[..., int]
 
@@ -42,7 +45,9 @@ def run_demo(console: Console, main: Main, workdir: Path = DEMO_DIR) -> int:
         shutil.rmtree(workdir)
     make_private_dir(workdir)
     alice, bob = DEMO_PEOPLE["alice"], DEMO_PEOPLE["bob"]
-    with SandboxThread(SandboxConfig(deletion_step_seconds=1.0)) as sandbox:
+    # bob's erasure lags a second behind CrowdTwist's Deletion_completed: the proof waits.
+    sandbox_config = SandboxConfig(deletion_step_seconds=1.0, erasure_lag_seconds=1.0)
+    with SandboxThread(sandbox_config) as sandbox:
         config = workdir / "host-stub.toml"
         config.write_text(
             "[host]\n"
@@ -55,6 +60,7 @@ def run_demo(console: Console, main: Main, workdir: Path = DEMO_DIR) -> int:
         env = demo_environment(
             os.environ, sandbox.api_key, sandbox.api_base_url, sandbox.pos_base_url
         )
+        env[KEY_ENV] = DEMO_ERASURE_KEY
         exported = [k for k in env if k not in os.environ or env[k] != os.environ[k]]
         console.print(f"sandbox: main API {sandbox.api_base_url}, POS {sandbox.pos_base_url}")
         console.print(f"settings: {config}; from the environment: {', '.join(sorted(exported))}\n")
@@ -64,6 +70,7 @@ def run_demo(console: Console, main: Main, workdir: Path = DEMO_DIR) -> int:
             ["access", "--email", alice.email, "--user-id", alice.third_party_id],
             ["delete", "--email", bob.email, "--poll-interval", "0.5"],
             ["status"],
+            ["status", "--email", bob.email],
         ]
         for step in steps:
             console.print(f"$ host-stub {shlex.join(step)}")
@@ -73,5 +80,13 @@ def run_demo(console: Console, main: Main, workdir: Path = DEMO_DIR) -> int:
             if code != 0:
                 console.error(f"demo step {step[0]!r} exited with {code}")
                 return code
+        # The erasure record of bob's deletion, in its readable form.
+        deletion = RequestStore(workdir / "requests.db").list(kind="deletion")[-1]
+        step = ["evidence", deletion.id]
+        console.print(f"$ host-stub {shlex.join(step)}")
+        code = main(["--config", str(config), *step], environ=env, out=console.out)
+        if code != 0:
+            console.error(f"demo step 'evidence' exited with {code}")
+            return code
     console.print(f"demo complete; reports and the request store are under {workdir}")
     return 0

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 import pluggy
 
+from host_stub.erasure import Keyed
 from host_stub.errors import ConfigError, HostError, PluginFailure, classify_failure
 from host_stub.files import write_new_private_file
 from host_stub.plugins import call_hook
@@ -99,6 +100,8 @@ class Runner:
     progress: Progress = print
     sleep: Sleep = asyncio.sleep
     display: ProgressDisplay | None = None
+    # Keys a completed deletion's identifiers in the store (host_stub.erasure).
+    keyed: Keyed | None = None
 
     async def call(self, hook: str, *, label: str | None = None, **kwargs: Any) -> dict[str, Any]:
         """Call ``hook`` for this integration; the result as a plain JSON object.
@@ -176,4 +179,27 @@ def describe_ticket(request: PrivacyRequest) -> str:
     detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     not_found = len(ticket.get("not_found", []))
     noun = "user" if len(users) == 1 else "users"
-    return f"{request.state} ({len(users)} {noun}: {detail or 'none'}; {not_found} not found)"
+    verification = f"; verification {ticket['verification']}" if "verification" in ticket else ""
+    return (
+        f"{request.state} ({len(users)} {noun}: {detail or 'none'}; {not_found} not found"
+        f"{verification})"
+    )
+
+
+def unverified(request: PrivacyRequest) -> str | None:
+    """Why the erasure is not proved, when CrowdTwist says it is done but the check failed."""
+    ticket = request.ticket or {}
+    if ticket.get("verification") != "failed":
+        return None
+    reasons = sorted(
+        {
+            str(u["verification_failure"])
+            for u in ticket.get("users", [])
+            if u.get("verification_failure")
+        }
+    )
+    return (
+        f"deletion request {request.id}: the erasure is not verified: "
+        f"{'; '.join(reasons) or 'a user still resolves'} (kept pending; host-stub resume "
+        "checks again)"
+    )

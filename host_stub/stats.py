@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-COUNTERS = ("requests", "retries", "responses_429")
+COUNTERS = ("requests", "retries", "responses_429", "verification_requests")
 SECONDS = ("budget_wait_s", "elapsed_s")
 
 
@@ -78,7 +78,7 @@ def summary(stats: Mapping[str, Any] | None) -> str | None:
     """
     if not isinstance(stats, Mapping):
         return None
-    requests, retries, throttled, waited, elapsed = (
+    requests, retries, throttled, verifying, waited, elapsed = (
         _number(stats.get(key)) for key in (*COUNTERS, *SECONDS)
     )
     parts = []
@@ -88,6 +88,8 @@ def summary(stats: Mapping[str, Any] | None) -> str | None:
             detail.append(f"{retries:g} retried")
         if throttled is not None:
             detail.append(f"{throttled:g} x 429")
+        if verifying is not None:
+            detail.append(f"{verifying:g} to verify the erasure")
         parts.append(_plural(requests, "request") + (f" ({', '.join(detail)})" if detail else ""))
     if waited is not None:
         parts.append(f"waited {waited:.1f} s for the budget")

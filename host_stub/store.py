@@ -49,6 +49,8 @@ _ADDED_COLUMNS = {
     "failures": "INTEGER NOT NULL DEFAULT 0",
     "held_report": "TEXT",
     "stats": "TEXT",  # JSON: what the plugin calls cost (host_stub.stats)
+    "completed_at": "TEXT",  # when the request first became complete
+    "evidence_digest": "TEXT",  # SHA-256 of the erasure record (host_stub.evidence)
 }
 _COLUMNS = {**_BASE_COLUMNS, **_ADDED_COLUMNS}
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -101,6 +103,8 @@ class PrivacyRequest:
     failures: int = 0
     held_report: str | None = attrs.field(default=None, repr=False)
     stats: dict[str, Any] | None = None
+    completed_at: str | None = None
+    evidence_digest: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -218,6 +222,7 @@ class RequestStore:
                     else current.held_report
                 ),
                 stats=self.redactor.json(dict(stats)) if stats is not None else current.stats,
+                completed_at=current.completed_at or (self.now() if state == "complete" else None),
             )
             row = _to_row(updated)
             del row["id"]
@@ -226,6 +231,38 @@ class RequestStore:
                 (*row.values(), request_id),
             )
         return updated
+
+    def minimise(
+        self,
+        request_id: str,
+        identifiers: Mapping[str, Sequence[str]],
+        ticket: Mapping[str, Any] | None,
+        *,
+        remove_report: str | None = None,
+    ) -> None:
+        """Replace the request's identifiers (and its ticket) with keyed forms
+        (``host_stub.erasure``); with ``remove_report``, forget its report and say why."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE requests SET identifiers = ?, ticket = COALESCE(?, ticket), "
+                "error = NULL, updated_at = ? WHERE id = ?",
+                (
+                    json.dumps({k: list(v) for k, v in identifiers.items()}),
+                    json.dumps(ticket) if ticket is not None else None,
+                    self.now(),
+                    request_id,
+                ),
+            )
+            if remove_report is not None:
+                db.execute(
+                    "UPDATE requests SET report_path = NULL, held_report = NULL, error = ? "
+                    "WHERE id = ?",
+                    (remove_report, request_id),
+                )
+
+    def set_evidence_digest(self, request_id: str, digest: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE requests SET evidence_digest = ? WHERE id = ?", (digest, request_id))
 
     def get(
         self, request_id: str, *, db: sqlite3.Connection | None = None

@@ -1,0 +1,126 @@
+"""Issue 19, host side: the erasure record and its digest, identifiers kept only as keyed
+hashes once an erasure is complete, and a failed erasure reported as such."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from host_stub.erasure import KEY_ENV
+from host_stub.sandbox import SandboxConfig, SandboxThread
+from host_stub.store import RequestStore
+from tests.helpers.cli import Cli
+from tests.helpers.host import Host
+from tests.helpers.people import BOB
+
+POLL = ["--poll-interval", "0.05", "--max-poll-interval", "0.1"]
+ERASURE_KEY = "test-erasure-key-0123456789abcdef0123456789"
+
+
+def cli_for(tmp_path: Path, host: Host, config: SandboxConfig) -> Iterator[Cli]:
+    with SandboxThread(config) as sandbox:
+        cli = Cli.for_crowdtwist(
+            tmp_path, sandbox.api_base_url, sandbox.pos_base_url, sandbox.api_key, host.pm
+        )
+        cli.env[KEY_ENV] = ERASURE_KEY
+        cli.write_config()
+        yield cli
+
+
+@pytest.fixture
+def cli(tmp_path: Path, host: Host) -> Iterator[Cli]:
+    yield from cli_for(tmp_path, host, SandboxConfig(deletion_step_seconds=0.05))
+
+
+def forms_of(address: str) -> list[bytes]:
+    """Every form the address could be stored in: raw, case-folded, percent-encoded,
+    JSON-escaped, and its local part."""
+    forms = {
+        address,
+        address.upper(),
+        urllib.parse.quote(address),
+        urllib.parse.quote_plus(address),
+    }
+    forms |= {json.dumps(address)[1:-1], address.split("@")[0]}
+    return [form.encode() for form in forms]
+
+
+def stored_files(cli: Cli) -> list[Path]:
+    return [p for p in cli.root.rglob("*") if p.is_file() and p.name != "host-stub.toml"]
+
+
+def test_after_a_verified_erasure_the_store_keeps_only_keyed_hashes(cli: Cli) -> None:
+    assert cli.run("access", "--email", BOB.email)[0] == 0
+    [access] = cli.requests()
+    assert access.report_path and Path(access.report_path).exists()
+    code, out, err = cli.run("delete", "--email", BOB.email, *POLL)
+    assert code == 0, err
+    assert "verification verified" in out
+    access, deletion = cli.requests()
+    assert deletion.state == "complete" and deletion.ticket is not None
+    assert deletion.ticket["verification"] == "verified"
+    assert deletion.identifiers["email"][0].startswith("hmac-sha256:")
+    assert access.report_path is None and access.error and deletion.id in access.error
+    for path in stored_files(cli):
+        content = path.read_bytes()
+        for form in forms_of(BOB.email):
+            assert form not in content, (path, form)
+    # "was this address erased, and when?" is still answered, from the hash
+    code, out, _ = cli.run("status", "--email", BOB.email.upper())
+    assert code == 0
+    assert f"deletion request {deletion.id} complete" in out and "verification verified" in out
+    assert cli.run("status", "--email", "nobody@example.com")[0] == 1
+
+
+def test_the_erasure_record_round_trips_and_a_one_byte_edit_fails(cli: Cli) -> None:
+    assert cli.run("delete", "--email", BOB.email, *POLL)[0] == 0
+    [deletion] = cli.requests()
+    code, out, err = cli.run("evidence", deletion.id)
+    assert code == 0, err
+    record_path = next(cli.reports_dir.glob(f"erasure-{deletion.id}-*.json"))
+    assert record_path.with_suffix(".md").exists()
+    assert "# Erasure record" in out and "Verified gone: yes" in out
+    record = json.loads(record_path.read_bytes())
+    assert record["request_id"] == deletion.id
+    assert record["verification"] == "verified"
+    assert [u["crowdtwist_id"] for u in record["users"]] == [BOB.crowdtwist_id]
+    assert record["users"][0]["initiated_by"] == "API"
+    assert [s["status"] for s in record["users"][0]["status_history"]][-1] == "Deletion_completed"
+    assert record["cost"]["verification_requests"] == 4
+    stored = RequestStore(cli.store_path).get(deletion.id)
+    assert stored is not None and stored.evidence_digest is not None
+    assert stored.evidence_digest in out
+    assert cli.run("evidence", "--check", str(record_path))[0] == 0
+    body = bytearray(record_path.read_bytes())
+    at = body.index(b"Deletion_completed")
+    body[at] = ord("d")  # one byte
+    edited = cli.root / "edited.json"
+    edited.write_bytes(bytes(body))
+    code, _, err = cli.run("evidence", "--check", str(edited))
+    assert code == 1 and "does NOT match" in err
+    # writing it again gives the same record, byte for byte
+    assert cli.run("evidence", deletion.id)[0] == 0
+    assert len(list(cli.reports_dir.glob(f"erasure-{deletion.id}-*.json"))) == 1
+
+
+def test_a_failed_erasure_exits_1_and_status_says_why(tmp_path: Path, host: Host) -> None:
+    failing = SandboxConfig(deletion_step_seconds=0.05, erasure_fails=True)
+    for cli in cli_for(tmp_path, host, failing):
+        code, _, err = cli.run("delete", "--email", BOB.email, *POLL, "--max-wait", "1")
+        assert code == 1
+        assert "the erasure is not verified" in err and "still resolves" in err
+        [deletion] = cli.requests()
+        assert deletion.state == "pending"
+        assert deletion.identifiers == {"email": [BOB.email]}  # kept: not erased
+        code, out, _ = cli.run("status")
+        assert "the erasure is not verified" in out and "still resolves" in out
+
+
+def test_a_short_erasure_key_is_a_configuration_error(cli: Cli) -> None:
+    cli.env[KEY_ENV] = "short"
+    code, _, err = cli.run("status", "--email", BOB.email)
+    assert code == 2 and KEY_ENV in err and "short" not in err
