@@ -7,7 +7,10 @@ unclaimed, already its own, or claimed by an owner whose lease has run out. Whil
 it renews the lease (every third of the lease) and every write it makes checks that it
 still owns the row; when it is done it releases the claim. A process that crashed keeps
 its claim only until the lease runs out; then ``resume`` (or a ``delete`` of the same
-identifiers) takes the request over.
+identifiers) takes the request over. An owner on this host whose process is gone loses
+its claim at once: the owner id names the host, the pid and the process's start time
+(``host:pid:start:random``), so a pid the system has since given to another process is
+not taken for the crashed one.
 
 ``delete`` does not create a second request for identifiers that already have an open
 deletion of the same integration: the lookup and the insert are one transaction, so two
@@ -25,6 +28,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 
 import attrs
 
@@ -36,9 +40,48 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 DELETION: Kind = "deletion"
 
 
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from ``/proc``), or ``None``
+    if there is no such process; ``"?"`` where the system does not say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return None if Path("/proc/self/stat").exists() else _exists_elsewhere(pid)
+    except OSError:
+        return "?"
+    # The command name (field 2) may hold spaces and parentheses: split after its end.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else "?"
+
+
+def _exists_elsewhere(pid: int) -> str | None:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except OSError:
+        return "?"
+    return "?"
+
+
 def make_owner_id() -> str:
-    """``host:pid:random``: names the process in ``status`` and stays unique across hosts."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """``host:pid:start:random``: names the process in ``status``, stays unique across
+    hosts, and lets a later process on this host tell that the owner is gone."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{process_start(pid) or '?'}:{uuid.uuid4().hex[:6]}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """Whether ``owner`` was a process on this host that no longer runs (its pid is free,
+    or now belongs to a process that started at another time). Unknown: ``False``."""
+    parts = owner.split(":")
+    if len(parts) not in (3, 4) or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    started = process_start(int(parts[1]))
+    if started is None:
+        return True
+    recorded = parts[2] if len(parts) == 4 else "?"
+    return "?" not in (started, recorded) and started != recorded
 
 
 def same_subject_key(identifiers: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -103,6 +146,7 @@ class Claims:
             if state not in OPEN_STATES:
                 return None, None
             expired = lease_until is None or lease_until <= self.store.now()
+            expired = expired or (owner not in (None, self.owner) and owner_is_gone(owner))
             if owner not in (None, self.owner) and not expired:
                 return None, None
             db.execute(
