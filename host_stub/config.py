@@ -132,10 +132,14 @@ class HostConfig:
 
     def secrets_for(self, integration: str, environ: Mapping[str, str]) -> list[str]:
         """Every secret the host must redact for ``integration`` (output and store): the API
-        key and the credentials in the Redis URL. Never raises: also for ``status``."""
-        secrets = [environ.get(secret_env_var(integration), "")]
+        key, the credentials in the Redis URL and the erasure key. Never raises: also for
+        ``status``."""
+        secrets = [environ.get(secret_env_var(integration), ""), environ.get(ERASURE_KEY_ENV, "")]
         secrets += redis_url_secrets(environ.get(redis_url_env_var(integration), ""))
         return [secret for secret in secrets if secret.strip()]
+
+
+ERASURE_KEY_ENV = "HOST_STUB_ERASURE_KEY"  # see host_stub.erasure
 
 
 def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:

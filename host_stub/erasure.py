@@ -26,11 +26,12 @@ from typing import Any
 
 import attrs
 
+from host_stub.config import ERASURE_KEY_ENV
 from host_stub.errors import ConfigError
 from host_stub.files import open_private_store_file
 from host_stub.store import PrivacyRequest, RequestStore
 
-KEY_ENV = "HOST_STUB_ERASURE_KEY"
+KEY_ENV = ERASURE_KEY_ENV
 KEY_FILE = "erasure.key"
 MIN_KEY_LENGTH = 32
 KEYED = "hmac-sha256:"

@@ -100,5 +100,6 @@ def check_deletion(
     :param ticket: the last ``DeletionTicket`` the host persisted.
     :returns: ``None`` if not this plugin's integration, else an awaitable of the
         refreshed ``DeletionTicket`` (``deletion-ticket.schema.json``). Statuses never go
-        backwards.
+        backwards; the ticket is ``complete`` only once the erasure is proved (its
+        ``verification``), unless the connection turns the proof off.
     """
