@@ -55,11 +55,24 @@ CREDENTIAL_PATTERN = re.compile(
 )
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
+# Field names repeat across thousands of records: each is judged once (a bounded memory,
+# so a hostile peer's endless distinct names cannot grow it without limit).
+_VERDICTS: dict[str, bool] = {}
+MAX_REMEMBERED = 10_000
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def is_credential(name: str) -> bool:
     """Whether a field of this name holds a security credential."""
+    verdict = _VERDICTS.get(name)
+    if verdict is None:
+        verdict = _judge(name)
+        if len(_VERDICTS) < MAX_REMEMBERED:
+            _VERDICTS[name] = verdict
+    return verdict
+
+
+def _judge(name: str) -> bool:
     snake = _SEPARATORS.sub("_", _CAMEL.sub("_", name).lower()).strip("_")
     if snake in CREDENTIAL_NAMES:
         return True
@@ -89,21 +102,44 @@ def _held_a_value(value: Any) -> bool:
     return value not in (None, "") and value != [] and value != {}
 
 
+def _render(parts: list[str | int]) -> str:
+    path = str(parts[0])
+    for part in parts[1:]:
+        path = f"{path}[{part}]" if isinstance(part, int) else key_path(path, part)
+    return path
+
+
 def withhold(value: Any, path: str, withheld: list[Withheld]) -> Any:
     """A copy of ``value`` without credential fields at any depth; each one that held a
     value is appended to ``withheld`` with its path under ``path``."""
-    if isinstance(value, Mapping):
+    return _walk(value, [path], withheld)
+
+
+def _walk(value: Any, parts: list[str | int], withheld: list[Withheld]) -> Any:
+    # ``parts`` is the path as a stack, rendered only for a credential: a report holds
+    # thousands of records, and building each one's path would cost more than the walk.
+    if isinstance(value, dict):
         kept = {}
         for key, item in value.items():
-            here = key_path(path, str(key))
             if isinstance(key, str) and is_credential(key):
                 if _held_a_value(item):
-                    withheld.append(Withheld(here))
+                    withheld.append(Withheld(_render([*parts, key])))
                 continue
-            kept[key] = withhold(item, here, withheld)
+            if isinstance(item, dict | list):
+                parts.append(str(key))
+                item = _walk(item, parts, withheld)
+                parts.pop()
+            kept[key] = item
         return kept
     if isinstance(value, list):
-        return [withhold(item, f"{path}[{index}]", withheld) for index, item in enumerate(value)]
+        copied = []
+        for index, item in enumerate(value):
+            if isinstance(item, dict | list):
+                parts.append(index)
+                item = _walk(item, parts, withheld)
+                parts.pop()
+            copied.append(item)
+        return copied
     return value
 
 
