@@ -6,7 +6,8 @@ and GDPR Art. 15(4) lets a controller withhold what would harm security, so they
 withheld from every record of every hook output, at any depth, and the report lists the
 path of each one that held a value (never the value). No setting discloses them.
 
-Pure: no I/O, and records are never changed in place (a copy is returned).
+Pure: no I/O, and records are never changed in place: what changes is copied, what does
+not is shared with the input.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ _SEPARATORS = re.compile(r"[^a-z0-9]+")
 # Field names repeat across thousands of records: each is judged once (a bounded memory,
 # so a hostile peer's endless distinct names cannot grow it without limit).
 _VERDICTS: dict[str, bool] = {}
+_SHAPES: dict[tuple[Any, ...], tuple[str, ...]] = {}
 MAX_REMEMBERED = 10_000
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -110,35 +112,54 @@ def _render(parts: list[str | int]) -> str:
 
 
 def withhold(value: Any, path: str, withheld: list[Withheld]) -> Any:
-    """A copy of ``value`` without credential fields at any depth; each one that held a
+    """``value`` without credential fields at any depth (changed parts copied); each one that held a
     value is appended to ``withheld`` with its path under ``path``."""
     return _walk(value, [path], withheld)
+
+
+def _credentials_of(shape: tuple[Any, ...]) -> tuple[str, ...]:
+    """The credential names among a record's keys, judged once per set of keys: the
+    records of a collection share a few shapes."""
+    found = _SHAPES.get(shape)
+    if found is None:
+        found = tuple(k for k in shape if isinstance(k, str) and is_credential(k))
+        if len(_SHAPES) < MAX_REMEMBERED:
+            _SHAPES[shape] = found
+    return found
 
 
 def _walk(value: Any, parts: list[str | int], withheld: list[Withheld]) -> Any:
     # ``parts`` is the path as a stack, rendered only for a credential: a report holds
     # thousands of records, and building each one's path would cost more than the walk.
+    # Only JSON's own containers are walked (records come from ``json.loads``), and a
+    # container is copied only when something in it changes.
     if isinstance(value, dict):
-        kept = {}
-        for key, item in value.items():
-            if isinstance(key, str) and is_credential(key):
-                if _held_a_value(item):
+        credentials = _credentials_of(tuple(value))
+        kept = value
+        if credentials:
+            for key in credentials:
+                if _held_a_value(value[key]):
                     withheld.append(Withheld(_render([*parts, key])))
-                continue
+            kept = {k: v for k, v in value.items() if k not in credentials}
+        for key, item in kept.items():
             if isinstance(item, dict | list):
                 parts.append(str(key))
-                item = _walk(item, parts, withheld)
+                walked = _walk(item, parts, withheld)
                 parts.pop()
-            kept[key] = item
+                if walked is not item:
+                    kept = dict(kept) if kept is value else kept
+                    kept[key] = walked
         return kept
     if isinstance(value, list):
-        copied = []
+        copied = value
         for index, item in enumerate(value):
             if isinstance(item, dict | list):
                 parts.append(index)
-                item = _walk(item, parts, withheld)
+                walked = _walk(item, parts, withheld)
                 parts.pop()
-            copied.append(item)
+                if walked is not item:
+                    copied = list(value) if copied is value else copied
+                    copied[index] = walked
         return copied
     return value
 
