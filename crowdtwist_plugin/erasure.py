@@ -66,18 +66,21 @@ async def prove(client: CrowdTwistClient, users: Sequence[UserDeletion]) -> list
 
 
 def _identifiers(client: CrowdTwistClient, user: UserDeletion) -> tuple[Identifier, ...]:
-    labels: dict[str, list[str]] = {"email": [], "user_id": []}
+    """The identifiers that led to the user, read back from the ticket's labels (a label of
+    another category is refused by ``parse_identifiers`` as a configuration error)."""
+    labels: dict[str, list[str]] = {}
     for label in user.matched:
         category, _, value = label.partition(":")
-        labels[category].append(value)
-    return parse_identifiers({k: v for k, v in labels.items() if v}, client.settings.user_id_type)
+        labels.setdefault(category, []).append(value)
+    return parse_identifiers(labels, client.settings.user_id_type)
 
 
 async def _checks(client: CrowdTwistClient, user: UserDeletion) -> list[Check]:
     erased = user.crowdtwist_id
     user_id_type = client.settings.user_id_type
+    identifiers = _identifiers(client, user) if user.matched else ()  # may refuse: first
     checks: list[Awaitable[Check]] = [_by_id(client, erased)]
-    for identifier in _identifiers(client, user) if user.matched else ():
+    for identifier in identifiers:
         plan = LookupPlan.of(identifier, user_id_type)
         same_as_by_id = identifier.category == "user_id" and user_id_type == "id"
         if not (same_as_by_id and as_id(identifier.value) == erased):

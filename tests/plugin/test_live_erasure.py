@@ -143,3 +143,12 @@ async def test_an_old_ticket_without_verification_fields_is_accepted(
     sandbox.state.store.deletions.queue(BOB.crowdtwist_id)
     ticket = await settle(host, connection, await host.check(connection, old))
     assert ticket["verification"] in ("verified", "pending")
+
+
+async def test_a_tampered_label_is_a_configuration_error_before_any_check(
+    host: Host, sandbox: Sandbox, connection: dict[str, Any]
+) -> None:
+    user = deletion_user(BOB, status="completed", detail="Deletion_completed", matched=["x:y"])
+    with pytest.raises(CrowdTwistError) as caught:
+        await host.check(connection, ticket_for(user))
+    assert not caught.value.retryable and "unsupported identifier category" in str(caught.value)
