@@ -69,7 +69,7 @@ async def test_complete_only_once_verified_and_the_proof_names_no_identifier(
 
 
 @pytest.mark.parametrize(
-    "sandbox_config", [SandboxConfig(deletion_step_seconds=STEP, erasure_lag_seconds=0.6)]
+    "sandbox_config", [SandboxConfig(deletion_step_seconds=STEP, erasure_lag_seconds=2.0)]
 )
 async def test_a_lagging_erasure_is_not_complete_until_the_member_stops_resolving(
     host: Host, sandbox: Sandbox, connection: dict[str, Any]
