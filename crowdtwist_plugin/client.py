@@ -21,6 +21,7 @@ import attrs
 import backoff
 from yarl import URL
 
+from crowdtwist_plugin import signing
 from crowdtwist_plugin.budget import Budget, RedisBudget, budget_namespace
 from crowdtwist_plugin.errors import (
     AuthenticationError,
@@ -31,7 +32,12 @@ from crowdtwist_plugin.errors import (
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing import DEFAULT_429_PAUSE, burst_for
 from crowdtwist_plugin.priority import Flow, Priority
-from crowdtwist_plugin.retry import RETRYABLE_STATUSES, parse_retry_after, retry_waits
+from crowdtwist_plugin.retry import (
+    RETRYABLE_STATUSES,
+    clock_skew,
+    parse_retry_after,
+    retry_waits,
+)
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
 from crowdtwist_plugin.throttle import Throttle, Throttles
@@ -41,6 +47,8 @@ JSONValue = Any
 _MALFORMED = object()
 READ_CHUNK = 64 * 1024
 MAX_ERROR_TEXT = 300  # characters of CrowdTwist's own error words kept in messages
+# A refused signature is put down to the clock once the skew is this close to the window.
+CLOCK_MARGIN = 60.0
 T = TypeVar("T")
 
 
@@ -167,6 +175,12 @@ class Reply:
         return self.redact(str(code)[:MAX_ERROR_TEXT]), self.redact(str(message)[:MAX_ERROR_TEXT])
 
 
+def _refused(reply: Reply, what: str) -> str:
+    code, message = reply.error_fields()
+    words = f": {code} {message}".rstrip() if code or message else ""
+    return f"CrowdTwist rejected {what} (HTTP {reply.status}){words}"
+
+
 def _connection_failure(exc: BaseException) -> str:
     """A safe description of a transport failure: never the URL, never the key."""
     if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
@@ -256,9 +270,13 @@ class CrowdTwistClient:
         headers = {"Accept": "application/json"}
         query = {k: str(v) for k, v in (params or {}).items()}
         url = url.with_query(query) if query else url
+        # Serialised once, here: an HMAC signature covers these exact bytes.
+        body = None if json_body is None else json.dumps(json_body).encode()
+        if body is not None:
+            headers["Content-Type"] = signing.JSON
         failure: TransientError | None = None
         try:
-            return await self._send(endpoint, url, headers, json_body, resend, priority)
+            return await self._send(endpoint, url, headers, body, resend, priority)
         except TransientError as exc:
             failure = exc.ended("not resent" if exc.maybe_processed else "gave up after retrying")
         raise failure
@@ -268,7 +286,7 @@ class CrowdTwistClient:
         endpoint: Endpoint,
         url: URL,
         headers: Mapping[str, str],
-        json_body: JSONValue,
+        body: bytes | None,
         resend: bool,
         priority: Priority,
     ) -> Reply:
@@ -281,46 +299,62 @@ class CrowdTwistClient:
         try:
             self.stats.sent(endpoint.name)
             # The key is added only here, inside the call's arguments: no frame of the
-            # plugin holds a keyed URL or header (aiohttp's own frames do).
+            # plugin holds a keyed URL or header (aiohttp's own frames do). A signature is
+            # made here too, so that every attempt carries a fresh timestamp.
             async with self._session.request(
                 endpoint.method,
                 self._keyed_url(endpoint, url),
-                headers=self._keyed_headers(endpoint, headers),
-                json=json_body,
+                headers=self._keyed_headers(endpoint, url, headers, body),
+                data=body,
                 allow_redirects=False,
             ) as response:
-                body = await self._read_bounded(response)
+                content = await self._read_bounded(response)
                 reply = Reply(
                     response.status,
                     response.content_type,
-                    body or b"",
+                    content or b"",
                     endpoint,
                     redact=self.settings.redact,
                 )
                 retry_after_header = response.headers.get("Retry-After")
+                served_at = response.headers.get("Date")
         except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
             reason = _connection_failure(exc)
         finally:
             self._throttle.release()
         if reason is not None:
             raise TransientError(reason, endpoint=endpoint.name, maybe_processed=not resend)
-        if body is None:
+        if content is None:
             raise ResponseError(
                 f"response body larger than {self.options.max_body_bytes} bytes; not read",
                 endpoint=endpoint.name,
             )
         log.debug("%s -> HTTP %d", endpoint.name, reply.status)
-        return await self._judge(reply, retry_after_header, resend)
+        return await self._judge(reply, retry_after_header, served_at, resend)
 
     def _keyed_url(self, endpoint: Endpoint, url: URL) -> URL:
-        if endpoint.origin != "api":
+        if endpoint.origin != "api" or self.settings.hmac_keys is not None:
             return url
         return url.update_query(api_key=self.settings.api_key.reveal())
 
-    def _keyed_headers(self, endpoint: Endpoint, headers: Mapping[str, str]) -> dict[str, str]:
-        if endpoint.origin == "api":
+    def _keyed_headers(
+        self, endpoint: Endpoint, url: URL, headers: Mapping[str, str], body: bytes | None
+    ) -> dict[str, str]:
+        if endpoint.origin == "pos":
+            return {**headers, "X-CT-Authorization": f"CTApiKey {self.settings.api_key.reveal()}"}
+        keys = self.settings.hmac_keys
+        if keys is None:
             return dict(headers)
-        return {**headers, "X-CT-Authorization": f"CTApiKey {self.settings.api_key.reveal()}"}
+        public_key, private_key = keys
+        signed = signing.signed_headers(
+            endpoint.method,
+            url.raw_path_qs,
+            body or b"",
+            public_key=public_key,
+            private_key=private_key.reveal(),
+            now=self.options.wall_clock(),
+        )
+        return {**headers, **signed}
 
     async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes | None:
         """The body, decompressed, or None once it passes the cap (the rest is not read)."""
@@ -336,6 +370,22 @@ class CrowdTwistClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _refusal(self, reply: Reply, served_at: str | None) -> str:
+        """Why CrowdTwist refused the request's credentials, as precisely as the answer tells."""
+        if reply.endpoint.origin == "pos" or self.settings.hmac_keys is None:
+            return _refused(reply, "the API key")
+        skew = clock_skew(served_at, self.options.wall_clock())
+        if skew is not None and abs(skew) >= signing.WINDOW_SECONDS - CLOCK_MARGIN:
+            side = "ahead of" if skew > 0 else "behind"
+            return (
+                f"{_refused(reply, 'the HMAC timestamp')}; this machine's clock is "
+                f"{abs(skew) / 60:.0f} minutes {side} CrowdTwist's and X-CT-Timestamp must be "
+                "within 15 minutes; correct the machine's clock (NTP)"
+            )
+        return (
+            f"{_refused(reply, 'the HMAC signature')}; check hmac_public_key and hmac_private_key"
+        )
+
     def _log_retry(self, details: Mapping[str, Any]) -> None:
         self.stats.retries += 1
         failure = details["exception"]
@@ -347,7 +397,9 @@ class CrowdTwistClient:
             extra={"endpoint": getattr(failure, "endpoint", None), "wait": details["wait"]},
         )
 
-    async def _judge(self, reply: Reply, retry_after_header: str | None, resend: bool) -> Reply:
+    async def _judge(
+        self, reply: Reply, retry_after_header: str | None, served_at: str | None, resend: bool
+    ) -> Reply:
         status, name = reply.status, reply.endpoint.name
         if status == 429:
             self.stats.responses_429 += 1
@@ -358,8 +410,8 @@ class CrowdTwistClient:
             )
             raise TransientError("HTTP 429", endpoint=name, retry_after=retry_after)
         self._throttle.accepted()
-        if status == 403:
-            raise AuthenticationError("CrowdTwist rejected the API key (HTTP 403)", endpoint=name)
+        if status in (401, 403):
+            raise AuthenticationError(self._refusal(reply, served_at), endpoint=name)
         if status in RETRYABLE_STATUSES or status >= 500:
             raise TransientError(
                 f"HTTP {status}",

@@ -1,7 +1,8 @@
 """``validate_credentials``: can this connection reach and authenticate to both hosts?
 
-It reports, never raises: a bad mapping, a rejected key or an unreachable host each
-become a failed check with a precise detail.
+It reports, never raises: a bad mapping, a rejected key or signature, a clock CrowdTwist
+refuses, HMAC required where the key is sent, or an unreachable host each become a failed
+check with a precise detail.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ async def _run_checks(
     stats: CallStats,
 ) -> list[dict[str, Any]]:
     async with open_client(settings, options, throttles, stats) as client:
-        return await gather_all(
+        (main, main_refused), (pos, _) = await gather_all(
             [
                 _check(client, "main_api", endpoints.PROGRAM_ACTIVITIES, {}, (200,)),
                 _check(
@@ -66,6 +67,14 @@ async def _run_checks(
                 ),
             ]
         )
+    if main_refused and pos["ok"] and settings.hmac_keys is None:
+        # The same key works on POS, which has no HMAC: the main host wants signatures.
+        main["detail"] = (
+            f"HMAC required: {main['detail']}, while the POS host accepts the same key, so "
+            "this program requires HMAC-signed requests on the main host; set auth = "
+            "'hmac' with hmac_public_key and hmac_private_key (POS keeps api_key)"
+        )
+    return [main, pos]
 
 
 async def _check(
@@ -75,23 +84,23 @@ async def _check(
     path_args: Mapping[str, str | int],
     accepted: tuple[int, ...],
     params: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bool]:
+    """The check's result, and whether CrowdTwist refused the credentials."""
     try:
         reply = await client.request(endpoint, path_args, params=params)
-    except AuthenticationError:
-        return {"name": name, "ok": False, "detail": "CrowdTwist rejected the API key (HTTP 403)"}
+    except AuthenticationError as exc:
+        return {"name": name, "ok": False, "detail": exc.reason}, True
     except CrowdTwistError as exc:
-        return {"name": name, "ok": False, "detail": str(exc)}
+        return {"name": name, "ok": False, "detail": str(exc)}, False
     if reply.status in accepted and reply.is_json:
-        return {
-            "name": name,
-            "ok": True,
-            "detail": f"reachable, key accepted (HTTP {reply.status})",
-        }
+        signed = endpoint.origin == "api" and client.settings.hmac_keys is not None
+        accepted_what = "HMAC signature accepted" if signed else "key accepted"
+        detail = f"reachable, {accepted_what} (HTTP {reply.status})"
+        return {"name": name, "ok": True, "detail": detail}, False
     kind = "JSON" if reply.is_json else (reply.content_type or "no content type")
     return {
         "name": name,
         "ok": False,
         "detail": f"unexpected answer from {endpoint.name}: HTTP {reply.status} ({kind}); "
         "is the subdomain right?",
-    }
+    }, False

@@ -10,6 +10,7 @@ stays cheap to load.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
@@ -45,6 +46,8 @@ class ClientOptions:
     # None: derived from the rate (about half a second's worth of requests).
     max_in_flight: int | None = None
     today: Callable[[], date] = attrs.field(default=utc_today, eq=False)
+    # Seconds since the epoch: HMAC timestamps (X-CT-Timestamp) and clock-skew diagnoses.
+    wall_clock: Clock = attrs.field(default=time.time, eq=False)
     # Decompressed bytes read from one response at most: CrowdTwist's largest pages are a
     # few hundred kilobytes, so a body past this is refused, not buffered.
     max_body_bytes: int = 16 * 1024 * 1024

@@ -50,6 +50,20 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def clock_skew(date_header: str | None, now: float) -> float | None:
+    """Seconds this machine's clock (``now``) is ahead of a response's ``Date`` (negative:
+    behind), or ``None`` without a usable date. ``Date`` has whole seconds only."""
+    if not date_header:
+        return None
+    try:
+        served = email.utils.parsedate_to_datetime(date_header)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if served.tzinfo is None:
+        served = served.replace(tzinfo=UTC)
+    return now - served.timestamp()
+
+
 @attrs.frozen
 class RetryPolicy:
     """Bounded retries: at most ``max_tries`` attempts within ``max_time`` seconds."""

@@ -23,10 +23,15 @@ log = logging.getLogger("crowdtwist_plugin")
 INTEGRATION = "crowdtwist"
 CROWDTWIST_DOMAIN = "crowdtwist.com"  # the integration name hosts ask this plugin to serve
 UserIdType = Literal["third_party_id", "id", "username"]
+Auth = Literal["api_key", "hmac"]
+AUTH_CHOICES: tuple[Auth, ...] = ("api_key", "hmac")
 USER_ID_TYPES: tuple[UserIdType, ...] = ("third_party_id", "id", "username")
 CONNECTION_KEYS = frozenset(
     {
         "api_key",
+        "auth",
+        "hmac_public_key",
+        "hmac_private_key",
         "api_subdomain",
         "pos_subdomain",
         "api_base_url",
@@ -86,10 +91,22 @@ class ConnectionSettings:
     rate_limit_redis_url: RedisURL | None = None
     # The earliest day a redemption may be dated (see access.py).
     redemptions_since: date = CROWDTWIST_START
+    # "hmac": main-host calls are signed (signing.py); POS keeps the API key either way.
+    auth: Auth = "api_key"
+    hmac_public_key: str | None = None
+    hmac_private_key: Secret | None = attrs.field(default=None, repr=False)
+
+    @property
+    def hmac_keys(self) -> tuple[str, Secret] | None:
+        """(public, private) when main-host requests are signed, else None."""
+        if self.hmac_public_key is None or self.hmac_private_key is None:
+            return None
+        return self.hmac_public_key, self.hmac_private_key
 
     def redact(self, text: str) -> str:
-        """``text`` with the API key, in every encoding it may travel in, replaced."""
-        for form in _key_forms(self.api_key.reveal()):
+        """``text`` with every secret, in every encoding it may travel in, replaced."""
+        secrets = [s.reveal() for s in (self.api_key, self.hmac_private_key) if s is not None]
+        for form in sorted({f for s in secrets for f in _key_forms(s)}, key=len, reverse=True):
             text = text.replace(form, "***")
         return text
 
@@ -108,7 +125,13 @@ class ConnectionSettings:
         if unknown:
             raise ConfigurationError(f"unknown connection setting(s): {', '.join(unknown)}")
         settings = cls(
-            api_key=_api_key(connection.get("api_key")),
+            api_key=_secret(
+                "api_key",
+                connection.get("api_key"),
+                " (with auth = 'hmac' too: the POS host accepts only the API key)"
+                if connection.get("auth") == "hmac"
+                else "",
+            ),
             api_origin=_origin(connection, "api"),
             pos_origin=_origin(connection, "pos"),
             user_id_type=_choice(connection, "user_id_type"),
@@ -118,6 +141,7 @@ class ConnectionSettings:
             verify_erasure=_flag(connection, "verify_erasure", default=True),
             rate_limit_redis_url=_redis_url(connection.get("rate_limit_redis_url")),
             redemptions_since=_since(connection.get("redemptions_since")),
+            **_hmac(connection),
         )
         if settings.requests_per_second * 60 < MIN_REQUESTS_PER_MINUTE:
             raise ConfigurationError(
@@ -150,6 +174,38 @@ def _since(value: object) -> date:
     return day
 
 
+def _hmac(connection: Mapping[str, Any]) -> dict[str, Any]:
+    """``auth`` and the HMAC key pair, which are given together or not at all."""
+    auth = connection.get("auth", "api_key")
+    if auth not in AUTH_CHOICES:
+        raise ConfigurationError(
+            f"auth must be one of {', '.join(AUTH_CHOICES)}, got {_short(auth)}"
+        )
+    public, private = connection.get("hmac_public_key"), connection.get("hmac_private_key")
+    if auth == "api_key":
+        given = [
+            name
+            for name, value in (("hmac_public_key", public), ("hmac_private_key", private))
+            if value is not None
+        ]
+        if given:
+            raise ConfigurationError(
+                f"{given[0]} is set but auth is 'api_key': set auth = 'hmac' to sign "
+                "requests, or remove the HMAC keys"
+            )
+        return {}
+    if not isinstance(public, str) or not _PRINTABLE_ASCII.fullmatch(public) or ":" in public:
+        raise ConfigurationError(
+            "hmac_public_key is required with auth = 'hmac' and must be printable ASCII "
+            "without spaces or ':' (value not shown)"
+        )
+    return {
+        "auth": auth,
+        "hmac_public_key": public,
+        "hmac_private_key": _secret("hmac_private_key", private, " with auth = 'hmac'"),
+    }
+
+
 def _key_forms(key: str) -> list[str]:
     """The key as sent (yarl's query encoding) and as a server may echo it, longest first."""
     forms = {
@@ -162,11 +218,11 @@ def _key_forms(key: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-def _api_key(value: object) -> Secret:
+def _secret(name: str, value: object, when: str = "") -> Secret:
     if not isinstance(value, str) or not value:
-        raise ConfigurationError("api_key is required and must be a non-empty string")
+        raise ConfigurationError(f"{name} is required{when} and must be a non-empty string")
     if not _PRINTABLE_ASCII.fullmatch(value):
-        raise ConfigurationError("api_key must be printable ASCII without spaces (value not shown)")
+        raise ConfigurationError(f"{name} must be printable ASCII without spaces (value not shown)")
     return Secret(value)
 
 

@@ -8,6 +8,9 @@ the sandbox, a recording proxy) is taken only from the environment
 which win over the environment). A ``*_base_url`` key in the file is refused: whoever can
 edit a settings file could otherwise point the key at any https host.
 
+With ``auth = "hmac"`` in the file, the HMAC private key is a secret like the API key,
+read from ``<INTEGRATION>_HMAC_PRIVATE_KEY``; ``hmac_public_key`` may be in the file.
+
 ``rate_limit_redis_url`` (the Redis server a fleet of workers shares one rate budget in)
 may be in the file only without credentials; a URL with a password is read from
 ``<INTEGRATION>_REDIS_URL`` (e.g. ``CROWDTWIST_REDIS_URL``), which wins over the file, and
@@ -31,7 +34,7 @@ from host_stub.errors import ConfigError
 DEFAULT_CONFIG_FILE = "host-stub.toml"
 CONFIG_ENV = "HOST_STUB_CONFIG"
 DEFAULT_STATE_DIR = ".host_stub"
-SECRET_KEYS = frozenset({"api_key"})
+SECRET_KEYS = frozenset({"api_key", "hmac_private_key"})
 ORIGIN_KEYS = ("api_base_url", "pos_base_url")
 REDIS_URL_KEY = "rate_limit_redis_url"
 
@@ -43,6 +46,12 @@ def _env_prefix(integration: str) -> str:
 def secret_env_var(integration: str) -> str:
     """The environment variable that holds an integration's API key."""
     return f"{_env_prefix(integration)}_API_KEY"
+
+
+def hmac_key_env_var(integration: str) -> str:
+    """The environment variable that holds an integration's HMAC private key (used with
+    ``auth = "hmac"`` in the file), e.g. ``CROWDTWIST_HMAC_PRIVATE_KEY``."""
+    return f"{_env_prefix(integration)}_HMAC_PRIVATE_KEY"
 
 
 def origin_env_var(integration: str, key: str) -> str:
@@ -128,13 +137,26 @@ class HostConfig:
         redis_url = environ.get(redis_url_env_var(integration), "").strip()
         if redis_url:
             connection[REDIS_URL_KEY] = redis_url
+        hmac_key = environ.get(hmac_key_env_var(integration), "")
+        if hmac_key.strip():
+            connection["hmac_private_key"] = hmac_key
+        elif settings.get("auth") == "hmac":
+            raise ConfigError(
+                f"{hmac_key_env_var(integration)} is not set: auth = 'hmac' signs with the "
+                "HMAC private key, which is read from the environment (never from "
+                f"{self.path.name})"
+            )
         return connection
 
     def secrets_for(self, integration: str, environ: Mapping[str, str]) -> list[str]:
         """Every secret the host must redact for ``integration`` (output and store): the API
-        key, the credentials in the Redis URL and the erasure key. Never raises: also for
-        ``status``."""
-        secrets = [environ.get(secret_env_var(integration), ""), environ.get(ERASURE_KEY_ENV, "")]
+        key, the HMAC private key, the credentials in the Redis URL and the erasure key.
+        Never raises: also for ``status``."""
+        secrets = [
+            environ.get(secret_env_var(integration), ""),
+            environ.get(hmac_key_env_var(integration), ""),
+            environ.get(ERASURE_KEY_ENV, ""),
+        ]
         secrets += redis_url_secrets(environ.get(redis_url_env_var(integration), ""))
         return [secret for secret in secrets if secret.strip()]
 
@@ -179,7 +201,8 @@ def load_config(path: Path) -> HostConfig:
         if leaked:
             raise ConfigError(
                 f"{path}: [integrations.{name}] must not contain {sorted(leaked)[0]}; "
-                f"remove it from the file and set {secret_env_var(name)} in the environment"
+                f"remove it from the file and set {_secret_var(sorted(leaked)[0], name)} in "
+                "the environment"
             )
         in_file = sorted(k for k in settings if k.endswith("_base_url"))
         if in_file:
@@ -192,6 +215,12 @@ def load_config(path: Path) -> HostConfig:
         store_path=_path_setting(host, "store", path, default_store),
         reports_dir=_path_setting(host, "reports_dir", path, default_reports),
         integrations=integrations,
+    )
+
+
+def _secret_var(key: str, integration: str) -> str:
+    return (
+        hmac_key_env_var(integration) if key == "hmac_private_key" else secret_env_var(integration)
     )
 
 

@@ -65,3 +65,34 @@ def test_a_toml_date_reaches_the_plugin_as_iso_text(tmp_path: Path) -> None:
     connection = config.connection_for("crowdtwist", ENV)
     assert connection["redemptions_since"] == "2015-06-01"
     json.dumps(connection)  # the contract's mappings are JSON
+
+
+HMAC_TABLE = (
+    'api_subdomain = "api1"\npos_subdomain = "pos1"\nauth = "hmac"\nhmac_public_key = "pub"'
+)
+
+
+def test_the_hmac_private_key_comes_from_the_environment_and_is_a_secret(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, HMAC_TABLE))
+    env = {**ENV, "CROWDTWIST_HMAC_PRIVATE_KEY": "canary-private"}
+    connection = config.connection_for("crowdtwist", env)
+    assert connection["hmac_private_key"] == "canary-private"
+    assert (connection["auth"], connection["hmac_public_key"]) == ("hmac", "pub")
+    assert "canary-private" in config.secrets_for("crowdtwist", env)
+
+
+def test_hmac_without_the_private_key_in_the_environment_names_the_variable(
+    tmp_path: Path,
+) -> None:
+    config = load_config(write(tmp_path, HMAC_TABLE))
+    with pytest.raises(ConfigError, match="CROWDTWIST_HMAC_PRIVATE_KEY is not set"):
+        config.connection_for("crowdtwist", ENV)
+
+
+def test_the_hmac_private_key_in_the_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, f'{HMAC_TABLE}\nhmac_private_key = "canary-private"')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "must not contain hmac_private_key" in str(info.value)
+    assert "set CROWDTWIST_HMAC_PRIVATE_KEY in the environment" in str(info.value)
+    assert "canary-private" not in str(info.value)

@@ -100,6 +100,9 @@ def test_connection_schema_names_exactly_the_contract_keys() -> None:
         "verify_erasure",
         "rate_limit_redis_url",
         "redemptions_since",
+        "auth",
+        "hmac_public_key",
+        "hmac_private_key",
     }
 
 
@@ -327,6 +330,7 @@ def test_unknown_hook_is_refused() -> None:
 
 
 GOOD_CONNECTION = {"api_key": "secret-key-123", "api_subdomain": "api1", "pos_subdomain": "pos1"}
+HMAC = {"auth": "hmac", "hmac_public_key": "public-1", "hmac_private_key": "private-1"}
 
 
 @pytest.mark.parametrize(
@@ -342,8 +346,9 @@ GOOD_CONNECTION = {"api_key": "secret-key-123", "api_subdomain": "api1", "pos_su
             "deletion_complete_on_submit": True,
             "rate_limit_redis_url": "rediss://:pw@redis.example.com:6380/0",
         },
+        {**GOOD_CONNECTION, **HMAC},
     ],
-    ids=["subdomains", "base-url", "every-key"],
+    ids=["subdomains", "base-url", "every-key", "hmac"],
 )
 def test_connection_schema_accepts(connection: dict[str, Any]) -> None:
     assert_connection_matches(connection)
@@ -370,6 +375,12 @@ REFUSED_CONNECTIONS: list[tuple[dict[str, Any], str]] = [
     ({**GOOD_CONNECTION, "deletion_complete_on_submit": "yes"}, "must be true or false"),
     ({**GOOD_CONNECTION, "verify_erasure": 1}, "must be true or false"),
     ({**GOOD_CONNECTION, "apikey": "typo"}, "unknown connection setting(s): apikey"),
+    ({**GOOD_CONNECTION, "auth": "basic"}, "auth must be one of api_key, hmac"),
+    ({**GOOD_CONNECTION, "auth": "hmac"}, "hmac_public_key is required"),
+    ({**GOOD_CONNECTION, **HMAC, "hmac_public_key": "a:b"}, "without spaces or ':'"),
+    ({**GOOD_CONNECTION, **HMAC, "hmac_private_key": ""}, "hmac_private_key is required"),
+    ({**GOOD_CONNECTION, "hmac_private_key": "private-1"}, "but auth is 'api_key'"),
+    ({"api_subdomain": "api1", "pos_subdomain": "pos1", **HMAC}, "api_key is required"),
 ]
 
 

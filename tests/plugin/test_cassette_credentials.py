@@ -30,4 +30,8 @@ async def test_credentials_bad_key(host: Host, ct_connection: dict[str, Any]) ->
     assert [c["name"] for c in check["checks"]] == ["main_api", "pos_api"]
     for item in check["checks"]:
         assert item["ok"] is False
-        assert item["detail"] == "CrowdTwist rejected the API key (HTTP 403)"
+        # CrowdTwist's own words follow; with both hosts refusing, nothing says "HMAC".
+        assert (
+            item["detail"]
+            == "CrowdTwist rejected the API key (HTTP 403): forbidden Invalid API key"
+        )
