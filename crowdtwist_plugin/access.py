@@ -13,6 +13,7 @@ from crowdtwist_plugin.disclosure import withhold_report
 from crowdtwist_plugin.errors import ResponseError
 from crowdtwist_plugin.lookup import Subject, find_subjects
 from crowdtwist_plugin.options import ClientOptions
+from crowdtwist_plugin.pacing.throttle import Throttles
 from crowdtwist_plugin.pages import collection_of, fetch_list, fetch_numbered, fetch_paged
 from crowdtwist_plugin.progress import Progress
 from crowdtwist_plugin.redemption_dates import (
@@ -25,7 +26,6 @@ from crowdtwist_plugin.redemption_dates import (
 )
 from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_identifiers
 from crowdtwist_plugin.tasks import gather_all
-from crowdtwist_plugin.throttle import Throttles
 
 
 async def handle_access(

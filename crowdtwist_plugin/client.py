@@ -22,7 +22,6 @@ import backoff
 from yarl import URL
 
 from crowdtwist_plugin import signing
-from crowdtwist_plugin.budget import Budget, RedisBudget, budget_namespace
 from crowdtwist_plugin.errors import (
     AuthenticationError,
     CrowdTwistError,
@@ -30,17 +29,17 @@ from crowdtwist_plugin.errors import (
     TransientError,
 )
 from crowdtwist_plugin.options import ClientOptions
-from crowdtwist_plugin.pacing import DEFAULT_429_PAUSE, burst_for
-from crowdtwist_plugin.priority import Flow, Priority
-from crowdtwist_plugin.retry import (
+from crowdtwist_plugin.pacing import Budget, Flow, Priority
+from crowdtwist_plugin.pacing.redis_budget import RedisBudget, budget_namespace
+from crowdtwist_plugin.pacing.rules import (
     RETRYABLE_STATUSES,
     clock_skew,
     parse_retry_after,
     retry_waits,
 )
+from crowdtwist_plugin.pacing.throttle import Throttle, Throttles
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
-from crowdtwist_plugin.throttle import Throttle, Throttles
 
 log = logging.getLogger("crowdtwist_plugin")
 JSONValue = Any
@@ -175,6 +174,35 @@ class Reply:
         return self.redact(str(code)[:MAX_ERROR_TEXT]), self.redact(str(message)[:MAX_ERROR_TEXT])
 
 
+@attrs.frozen
+class _Prepared:
+    """A request as every attempt sends it, before the key or a signature is added."""
+
+    url: URL
+    headers: Mapping[str, str]
+    body: bytes | None
+
+
+def _checked(
+    attempt: Callable[..., Awaitable[T]], before_resend: Callable[..., Awaitable[T | None]]
+) -> Callable[..., Awaitable[T]]:
+    """``attempt`` that, after a failure CrowdTwist may have acted on, first asks
+    ``before_resend`` (one per logical request: it remembers the last failure)."""
+    uncertain = False
+
+    async def once(*args: Any) -> T:
+        nonlocal uncertain
+        if uncertain and (known := await before_resend(*args)) is not None:
+            return known
+        try:
+            return await attempt(*args)
+        except TransientError as exc:
+            uncertain = exc.maybe_processed
+            raise
+
+    return once
+
+
 def _refused(reply: Reply, what: str) -> str:
     code, message = reply.error_fields()
     words = f": {code} {message}".rstrip() if code or message else ""
@@ -212,34 +240,57 @@ class CrowdTwistClient:
         shared: Budget | None = None,
     ) -> None:
         self.settings = settings
-        self._shared = shared
         self.options = options
         self.stats = stats or CallStats()
         self._session = session
         self._throttle = throttle
         self._flow = Flow()  # this call's requests take turns with other calls'
-        self._send = self.retrying(self._attempt, giveup=lambda exc: exc.maybe_processed)
+        # This call's budget: the fleet's when the connection shares one, else this process's.
+        self._budget: Budget = shared or throttle.local
+        self._flow = Flow()  # this call's requests take turns with other calls'
+        self._send = self.retrying(self._attempt)
 
     def retrying(
         self,
         attempt: Callable[..., Awaitable[T]],
         *,
-        giveup: Callable[[TransientError], bool],
+        before_resend: Callable[..., Awaitable[T | None]] | None = None,
     ) -> Callable[..., Awaitable[T]]:
-        """``attempt`` retried by backoff on ``TransientError`` under the retry policy."""
+        """``attempt`` under the retry policy: the plugin's one retry loop (backoff).
+
+        Every ``TransientError`` is tried again until the policy gives up, except one
+        after which CrowdTwist may have acted on the request (``maybe_processed``): with
+        ``before_resend``, the loop awaits ``before_resend(*args)`` before sending again
+        and returns its answer unless that is None (deletion reads the status before it
+        sends a DELETE again); without, that failure ends the loop ("not resent").
+        """
         policy = self.options.retry
-        retried: Callable[..., Awaitable[T]] = backoff.on_exception(
+        retry = backoff.on_exception(
             retry_waits,
             TransientError,
             max_tries=policy.max_tries,
             max_time=policy.max_time,
             jitter=None,  # retry_waits applies full jitter itself, never to Retry-After
-            giveup=lambda exc: isinstance(exc, TransientError) and giveup(exc),
+            giveup=lambda exc: (
+                isinstance(exc, TransientError) and exc.maybe_processed and before_resend is None
+            ),
             on_backoff=self._log_retry,
             logger=None,  # _log_retry names the endpoint template, never the URL
             policy=policy,
-        )(attempt)
-        return retried
+        )
+        retried: Callable[..., Awaitable[T]] = retry(attempt)
+
+        async def run(*args: Any) -> T:
+            call = retried if before_resend is None else retry(_checked(attempt, before_resend))
+            failure: TransientError | None = None
+            try:
+                return await call(*args)
+            except TransientError as exc:
+                outcome = "not resent" if exc.maybe_processed else "gave up after retrying"
+                failure = exc.ended(outcome)
+            raise failure
+
+        return run
 
     def url(self, endpoint: Endpoint, path_args: Mapping[str, str | int]) -> URL:
         """The URL on the configured origin; path identifiers are percent-encoded."""
@@ -254,46 +305,56 @@ class CrowdTwistClient:
         *,
         params: Mapping[str, str | int] | None = None,
         json_body: JSONValue = None,
-        resend: bool = True,
         priority: Priority = Priority.BULK,
     ) -> Reply:
-        """Send and retry until a final answer; 403 raises, 4xx other than 408/429 return.
+        """Send and retry until a final answer; 401/403 raise, 4xx other than 408/429 return.
 
         Raises ``TransientError`` when 429, 408, 5xx, timeouts or connection failures
-        outlast the retry policy, ``AuthenticationError`` on 403 and ``ResponseError`` on
-        a redirect (never followed, it could lead the key elsewhere). With ``resend=False``
-        only a 429 is retried: any failure after which CrowdTwist may have acted on the
-        request raises at once with ``maybe_processed`` set. ``Priority.URGENT`` requests
-        (their answer decides what to request next) start before queued bulk ones.
+        outlast the retry policy, ``AuthenticationError`` on 401/403 and ``ResponseError``
+        on a redirect (never followed, it could lead the key elsewhere).
+        ``Priority.URGENT`` requests (their answer decides what to request next) start
+        before queued bulk ones.
         """
+        prepared = self._prepare(endpoint, path_args, params, json_body)
+        return await self._send(endpoint, prepared, True, priority)
+
+    async def send_once(
+        self,
+        endpoint: Endpoint,
+        path_args: Mapping[str, str | int] | None = None,
+        *,
+        params: Mapping[str, str | int] | None = None,
+    ) -> Reply:
+        """One attempt of a request that must not simply be sent again (a DELETE): a
+        failure after which CrowdTwist may have acted raises with ``maybe_processed`` set.
+        Retry it with ``retrying(..., before_resend=...)``."""
+        prepared = self._prepare(endpoint, path_args, params, None)
+        return await self._attempt(endpoint, prepared, False, Priority.BULK)
+
+    def _prepare(
+        self,
+        endpoint: Endpoint,
+        path_args: Mapping[str, str | int] | None,
+        params: Mapping[str, str | int] | None,
+        json_body: JSONValue,
+    ) -> _Prepared:
         url = self.url(endpoint, path_args or {})
-        headers = {"Accept": "application/json"}
         query = {k: str(v) for k, v in (params or {}).items()}
-        url = url.with_query(query) if query else url
+        headers = {"Accept": "application/json"}
         # Serialised once, here: an HMAC signature covers these exact bytes.
         body = None if json_body is None else json.dumps(json_body).encode()
         if body is not None:
             headers["Content-Type"] = signing.JSON
-        failure: TransientError | None = None
-        try:
-            return await self._send(endpoint, url, headers, body, resend, priority)
-        except TransientError as exc:
-            failure = exc.ended("not resent" if exc.maybe_processed else "gave up after retrying")
-        raise failure
+        return _Prepared(url.with_query(query) if query else url, headers, body)
 
     async def _attempt(
-        self,
-        endpoint: Endpoint,
-        url: URL,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        resend: bool,
-        priority: Priority,
+        self, endpoint: Endpoint, prepared: _Prepared, resend: bool, priority: Priority
     ) -> Reply:
+        url, headers, body = prepared.url, prepared.headers, prepared.body
         reason: str | None = None
         self.stats.waiting()
         try:
-            await self._throttle.acquire(self._shared, priority, self._flow)
+            started = await self._throttle.acquire(self._budget, priority, self._flow)
         finally:
             self.stats.done_waiting()
         try:
@@ -330,7 +391,7 @@ class CrowdTwistClient:
                 endpoint=endpoint.name,
             )
         log.debug("%s -> HTTP %d", endpoint.name, reply.status)
-        return await self._judge(reply, retry_after_header, served_at, resend)
+        return await self._judge(reply, retry_after_header, served_at, resend, started)
 
     def _keyed_url(self, endpoint: Endpoint, url: URL) -> URL:
         if endpoint.origin != "api" or self.settings.hmac_keys is not None:
@@ -398,18 +459,28 @@ class CrowdTwistClient:
         )
 
     async def _judge(
-        self, reply: Reply, retry_after_header: str | None, served_at: str | None, resend: bool
+        self,
+        reply: Reply,
+        retry_after_header: str | None,
+        served_at: str | None,
+        resend: bool,
+        started: float,
     ) -> Reply:
         status, name = reply.status, reply.endpoint.name
         if status == 429:
+            # The whole path of a 429: the pause and the cut here, the retry's own wait
+            # in RetryPolicy.delay, and the next start from the budget (pacing.rules).
             self.stats.responses_429 += 1
             retry_after = parse_retry_after(retry_after_header)
-            pause = DEFAULT_429_PAUSE if retry_after is None else retry_after
-            await self._throttle.throttled_by_service(
-                min(pause, self.options.retry.max_retry_after), self._shared
+            pause = self.options.retry.pause_after_429(retry_after)
+            await self._budget.penalise(pause, started)
+            log.info(
+                "HTTP 429: every request sharing this budget pauses %.2fs; rate now %.3g/s",
+                pause,
+                self._budget.rate,
+                extra={"pause": pause},
             )
             raise TransientError("HTTP 429", endpoint=name, retry_after=retry_after)
-        self._throttle.accepted()
         if status in (401, 403):
             raise AuthenticationError(self._refusal(reply, served_at), endpoint=name)
         if status in RETRYABLE_STATUSES or status >= 500:
@@ -469,13 +540,12 @@ def _shared_budget(settings: ConnectionSettings, options: ClientOptions) -> Budg
     the Redis connection underneath is shared by every call in the loop)."""
     if settings.rate_limit_redis_url is None:
         return None
-    rate = settings.requests_per_second
     return RedisBudget.connect(
         settings.rate_limit_redis_url,
         namespace=budget_namespace(
             settings.api_key.reveal(), settings.api_origin, settings.pos_origin
         ),
-        rate=rate,
-        burst=burst_for(rate),
+        rate=settings.requests_per_second,
+        utilization=settings.target_utilization,
         connect_timeout=options.connect_timeout,
     )

@@ -17,10 +17,10 @@ from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, open_client
 from crowdtwist_plugin.errors import AuthenticationError, CrowdTwistError
 from crowdtwist_plugin.options import ClientOptions
+from crowdtwist_plugin.pacing.throttle import Throttles
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
 from crowdtwist_plugin.tasks import gather_all
-from crowdtwist_plugin.throttle import Throttles
 
 CHECKS = ("main_api", "pos_api")
 # No CrowdTwist id is 0, so the purchase history of user 0 exercises the POS key only.

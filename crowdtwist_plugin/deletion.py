@@ -20,9 +20,9 @@ from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, Reply, open_cli
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError, TransientError
 from crowdtwist_plugin.lookup import find_subjects
 from crowdtwist_plugin.options import ClientOptions
+from crowdtwist_plugin.pacing.throttle import Throttles
 from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_identifiers
 from crowdtwist_plugin.tasks import gather_all
-from crowdtwist_plugin.throttle import Throttles
 from crowdtwist_plugin.ticket import FINAL, Reported, Status, Ticket, UserDeletion
 
 STATUS_WORDS = {
@@ -107,9 +107,9 @@ class _Deletions:
         self._routes = routes.get(
             self._origin, (endpoints.DELETION_STATUS, endpoints.DELETION_STATUS_ALT)
         )
-        # A DELETE whose answer was lost is retried, under the same policy as every other
-        # request, only after the status shows the user still not queued.
-        self._delete = client.retrying(self._delete_once, giveup=lambda e: not e.maybe_processed)
+        # A DELETE whose answer was lost is sent again, under the same retry loop as every
+        # other request, only once the status shows the user still not queued.
+        self._delete = client.retrying(self._delete_once, before_resend=self.read_status)
 
     async def submit(self, crowdtwist_id: int, matched: tuple[str, ...]) -> UserDeletion:
         # Idempotency: a user whose deletion is already under way is not deleted again.
@@ -120,25 +120,11 @@ class _Deletions:
         return attrs.evolve(user, reported=self.reported.get(crowdtwist_id))
 
     async def _delete_once(self, crowdtwist_id: int) -> Known:
-        """The user's status after one DELETE: from its answer, or from the deletion status
-        if the answer was lost."""
-        failure: TransientError | None = None
-        try:
-            reply = await self.client.request(
-                endpoints.DELETE_USER,
-                {"user_id": crowdtwist_id},
-                params={"id_type": "id"},
-                resend=False,
-            )
-            return await self._judge(crowdtwist_id, reply)
-        except TransientError as exc:
-            if not exc.maybe_processed:
-                raise
-            failure = exc
-        known = await self.read_status(crowdtwist_id)
-        if known is not None:
-            return known
-        raise failure
+        """The user's status after one DELETE, from its answer."""
+        reply = await self.client.send_once(
+            endpoints.DELETE_USER, {"user_id": crowdtwist_id}, params={"id_type": "id"}
+        )
+        return await self._judge(crowdtwist_id, reply)
 
     async def _judge(self, crowdtwist_id: int, reply: Reply) -> Known:
         if reply.status == 404:

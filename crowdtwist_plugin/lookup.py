@@ -17,7 +17,7 @@ import attrs
 from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
-from crowdtwist_plugin.priority import Priority
+from crowdtwist_plugin.pacing import Priority
 from crowdtwist_plugin.settings import Identifier, UserIdType, email_key
 from crowdtwist_plugin.tasks import gather_all
 

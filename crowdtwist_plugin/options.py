@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 
 import attrs
 
-from crowdtwist_plugin.retry import RetryPolicy
+from crowdtwist_plugin.pacing import RetryPolicy
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]

@@ -14,7 +14,7 @@ from typing import Any
 
 from crowdtwist_plugin.client import CrowdTwistClient, Endpoint
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
-from crowdtwist_plugin.priority import Priority
+from crowdtwist_plugin.pacing import Priority
 from crowdtwist_plugin.progress import Progress
 from crowdtwist_plugin.tasks import gather_all
 

@@ -29,7 +29,7 @@ class CrowdTwistPlugin:
     """The four hooks, with the options every call uses and the throttles they share."""
 
     def __init__(self, options: ClientOptions | None = None) -> None:
-        from crowdtwist_plugin.throttle import Throttles
+        from crowdtwist_plugin.pacing.throttle import Throttles
 
         self.options = options or ClientOptions()
         # One budget per connection and event loop, shared by every call of this plugin,

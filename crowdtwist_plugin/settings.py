@@ -14,9 +14,9 @@ from urllib.parse import quote, quote_plus
 import attrs
 from yarl import URL
 
-from crowdtwist_plugin.budget.redis_budget import RedisURL
 from crowdtwist_plugin.errors import ConfigurationError
 from crowdtwist_plugin.redemption_dates import plan_problem
+from crowdtwist_plugin.redis_url import RedisURL
 from crowdtwist_plugin.secret import Secret
 
 log = logging.getLogger("crowdtwist_plugin")

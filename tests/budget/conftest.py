@@ -11,14 +11,16 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
-from crowdtwist_plugin.budget import budget_namespace
+from crowdtwist_plugin.pacing import Limits, LocalBudget, burst_for
+from crowdtwist_plugin.pacing.redis_budget import RedisBudget, budget_namespace
 
 REPO = Path(__file__).resolve().parents[2]
 ENSURE = REPO / ".ci" / "ensure-redis-server"
@@ -158,3 +160,79 @@ def namespace() -> str:
 
 def fresh_namespace() -> str:
     return budget_namespace(f"key-{uuid.uuid4().hex}", "https://api.test", "https://pos.test")
+
+
+class Driven:
+    """A budget driven at clock values the test chooses: this process's ``LocalBudget`` on
+    a virtual clock, or the fleet's ``RedisBudget`` with the script's test-only clock.
+    Each call returns (wait or pause left, rate after the call); a 429's request started
+    at the 429's own time unless the test says otherwise."""
+
+    def __init__(self, kind: str, redis_server: RedisServer) -> None:
+        self.kind = kind
+        self._redis = redis_server
+        self._open: list[RedisBudget] = []
+
+    def budget(self, rate: float, *, burst: int | None = None, utilization: float = 1.0) -> Any:
+        limits = Limits(rate, utilization, burst_for(rate) if burst is None else burst)
+        if self.kind == "local":
+            return _Local(limits)
+        shared = RedisBudget.connect(
+            self._redis.url,
+            namespace=fresh_namespace(),
+            rate=rate,
+            burst=burst,
+            utilization=utilization,
+        )
+        self._open.append(shared)
+        return _Shared(shared)
+
+    async def aclose(self) -> None:
+        for shared in self._open:
+            await shared.aclose()
+
+
+class _Local:
+    def __init__(self, limits: Limits) -> None:
+        self.now = 0.0
+        self.budget = LocalBudget(limits, lambda: self.now)
+
+    async def reserve(self, at: float) -> tuple[float, float]:
+        self.now = at
+        got = await self.budget.reserve()
+        return got.wait, got.rate
+
+    async def penalise(
+        self, at: float, pause: float, started: float | None = None
+    ) -> tuple[float, float]:
+        self.now = at
+        await self.budget.penalise(pause, at if started is None else started)
+        return max(0.0, self.budget.state.paused_until - at), self.budget.rate
+
+
+class _Shared:
+    def __init__(self, budget: RedisBudget) -> None:
+        self.budget = budget
+
+    async def reserve(self, at: float) -> tuple[float, float]:
+        got = await self.budget._run("reserve", clock=at)
+        return got.wait, got.rate
+
+    async def penalise(
+        self, at: float, pause: float, started: float | None = None
+    ) -> tuple[float, float]:
+        begun = at if started is None else started
+        got = await self.budget._run("penalise", pause=pause, started=begun, clock=at)
+        return got.wait, got.rate
+
+
+@pytest.fixture(params=["local", "redis"])
+async def driven(
+    request: pytest.FixtureRequest, redis_server: RedisServer
+) -> AsyncIterator[Driven]:
+    """Each test of the shared suite runs once on each budget."""
+    both = Driven(request.param, redis_server)
+    try:
+        yield both
+    finally:
+        await both.aclose()

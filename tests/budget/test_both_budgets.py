@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from crowdtwist_plugin.budget import Budget, LocalBudget, RedisBudget
-from crowdtwist_plugin.pacing import burst_for
+from crowdtwist_plugin.pacing import Budget, Limits, LocalBudget, burst_for
+from crowdtwist_plugin.pacing.redis_budget import RedisBudget
 from tests.budget.conftest import RedisServer, fresh_namespace
 from tests.budget.test_properties import SLACK, assert_window_bound
 
@@ -37,11 +37,11 @@ async def budget(
     """A budget and a function that reserves a start and returns when it is."""
     if request.param == "local":
         clock = VirtualClock()
-        local = LocalBudget(RATE, utilization=1.0, clock=clock)
+        local = LocalBudget(Limits(RATE), clock)
 
         async def start_local() -> tuple[float, float]:
             clock.now += 0.001  # arrivals a millisecond apart
-            return clock.now, clock.now + await local.reserve()
+            return clock.now, (await local.reserve()).start
 
         yield local, start_local
         return
@@ -50,8 +50,8 @@ async def budget(
     )
 
     async def start_shared() -> tuple[float, float]:
-        reservation = await shared.reservation()
-        return reservation.redis_time, reservation.redis_time + reservation.wait
+        reservation = await shared.reserve()
+        return reservation.at, reservation.at + reservation.wait
 
     try:
         yield shared, start_shared
@@ -71,7 +71,8 @@ async def test_starts_stay_within_rate_times_t_plus_burst_in_order(
 async def test_a_429_holds_every_later_start_back(budget: tuple[Budget, Start]) -> None:
     shared, start = budget
     before = [await start() for _ in range(5)]
-    await shared.penalise(2.0)  # set after the last arrival below, on the budget's clock
+    # Set after the last arrival below, on the budget's clock.
+    await shared.penalise(2.0, before[-1][1])
     after = [(await start())[1] for _ in range(10)]
     last_arrival = before[-1][0]
     assert min(after) >= last_arrival + 2.0 - SLACK

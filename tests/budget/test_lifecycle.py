@@ -7,8 +7,9 @@ import asyncio
 
 import pytest
 
-from crowdtwist_plugin.budget import Budget, RedisBudget
-from crowdtwist_plugin.budget.redis_budget import _connections
+from crowdtwist_plugin.pacing import Budget
+from crowdtwist_plugin.pacing.redis_budget import RedisBudget, _connections
+from crowdtwist_plugin.pacing.rules import Reservation
 from tests.budget.conftest import RedisServer, fresh_namespace
 
 
@@ -22,7 +23,7 @@ async def test_budgets_of_one_loop_share_a_client(redis_server: RedisServer) -> 
 
     await a.aclose()
     await a.aclose()  # idempotent
-    assert await b.reserve() == 0.0  # the shared client stays open for b
+    assert (await b.reserve()).wait == 0.0  # the shared client stays open for b
     with pytest.raises(RuntimeError, match="closed"):
         await a.reserve()
 
@@ -31,7 +32,7 @@ async def test_budgets_of_one_loop_share_a_client(redis_server: RedisServer) -> 
     c = RedisBudget.connect(redis_server.url, namespace=fresh_namespace(), rate=5.0, burst=1)
     try:
         assert c._connection is not b._connection  # a new client after the last closed
-        assert await c.reserve() == 0.0
+        assert (await c.reserve()).wait == 0.0
     finally:
         await c.aclose()
 
@@ -40,7 +41,7 @@ def test_each_event_loop_gets_its_own_client(redis_server: RedisServer) -> None:
     namespace = fresh_namespace()
     seen = []
 
-    async def one_loop() -> float:
+    async def one_loop() -> Reservation:
         async with RedisBudget.connect(
             redis_server.url, namespace=namespace, rate=0.01, burst=1
         ) as budget:
@@ -49,8 +50,8 @@ def test_each_event_loop_gets_its_own_client(redis_server: RedisServer) -> None:
 
     first, second = asyncio.run(one_loop()), asyncio.run(one_loop())
     assert seen[0] is not seen[1]
-    assert first == 0.0
-    assert second > 0.0  # the same budget in Redis, reached from the second loop
+    assert first.wait == 0.0
+    assert second.wait > 0.0  # the same budget in Redis, reached from the second loop
 
 
 async def test_one_evalsha_per_call(redis_server: RedisServer, namespace: str) -> None:
@@ -64,7 +65,7 @@ async def test_one_evalsha_per_call(redis_server: RedisServer, namespace: str) -
             for _ in range(reserves):
                 await budget.reserve()
             for _ in range(penalties):
-                await budget.penalise(0.0)
+                await budget.penalise(0.0, 0.0)
             stats = client.info("commandstats")
     calls = {name.removeprefix("cmdstat_"): s["calls"] for name, s in stats.items()}
     calls.pop("info", None)

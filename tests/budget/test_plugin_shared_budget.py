@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from crowdtwist_plugin.budget import BudgetStoreError, RedisBudget, budget_namespace
 from crowdtwist_plugin.errors import TransientError
-from crowdtwist_plugin.retry import RetryPolicy
+from crowdtwist_plugin.pacing.redis_budget import BudgetStoreError, RedisBudget, budget_namespace
+from crowdtwist_plugin.pacing.rules import RetryPolicy
 from host_stub.sandbox import Sandbox, SandboxConfig
 from tests.budget.conftest import RedisServer
 from tests.helpers.host import FAST_RATE, Host, connection_for
@@ -56,7 +56,7 @@ async def test_a_429_seen_by_one_worker_holds_back_the_other(
         burst=4,
     )
     try:
-        assert await other.reserve() > 20.0
+        assert (await other.reserve()).wait > 20.0
     finally:
         await other.aclose()
 

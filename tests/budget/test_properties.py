@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crowdtwist_plugin.budget import Budget, RedisBudget, Reservation
+from crowdtwist_plugin.pacing import Budget
+from crowdtwist_plugin.pacing.redis_budget import RedisBudget, Reservation
 from tests.budget.conftest import RedisServer, fresh_namespace
 
 START = 1_795_000_000.0
@@ -35,13 +36,13 @@ def assert_window_bound(starts: Sequence[float], rate: float, burst: int) -> Non
 
 
 def assert_fifo(reservations: Sequence[Reservation]) -> None:
-    starts = [r.redis_time + r.wait for r in reservations]
+    starts = [r.at + r.wait for r in reservations]
     for earlier, later in itertools.pairwise(starts):
         assert later >= earlier - SLACK
 
 
 def starts_of(reservations: Sequence[Reservation]) -> list[float]:
-    return [r.redis_time + r.wait for r in reservations]
+    return [r.at + r.wait for r in reservations]
 
 
 events = st.lists(
@@ -90,19 +91,19 @@ def test_any_arrivals_and_429s_keep_every_bound(
     assert_fifo(reservations)
     for before, until in pauses:
         for reservation in reservations[before:]:
-            assert reservation.redis_time + reservation.wait >= until - SLACK
+            assert reservation.at + reservation.wait >= until - SLACK
     assert all(rate / 64 - SLACK <= r <= rate for r in rates)
 
 
-async def test_concurrent_callers_on_redis_time(redis_server: RedisServer, namespace: str) -> None:
+async def test_concurrent_callers_on_at(redis_server: RedisServer, namespace: str) -> None:
     """Real Redis TIME, many callers at once in one process: bound and FIFO hold."""
     rate, burst = 50.0, 3
     async with RedisBudget.connect(
         redis_server.url, namespace=namespace, rate=rate, burst=burst
     ) as budget:
         assert isinstance(budget, Budget)
-        reservations = await asyncio.gather(*(budget.reservation() for _ in range(60)))
-    by_arrival = sorted(reservations, key=lambda r: (r.redis_time, r.wait))
+        reservations = await asyncio.gather(*(budget.reserve() for _ in range(60)))
+    by_arrival = sorted(reservations, key=lambda r: (r.at, r.wait))
     assert_fifo(by_arrival)
     assert_window_bound(starts_of(by_arrival), rate, burst)
     starts = sorted(starts_of(by_arrival))
@@ -115,6 +116,6 @@ async def test_separate_namespaces_do_not_share(redis_server: RedisServer) -> No
         RedisBudget.connect(redis_server.url, namespace=fresh_namespace(), rate=0.01, burst=1) as a,
         RedisBudget.connect(redis_server.url, namespace=fresh_namespace(), rate=0.01, burst=1) as b,
     ):
-        assert await a.reserve() == 0.0
-        assert await b.reserve() == 0.0
-        assert await a.reserve() > 50.0
+        assert (await a.reserve()).wait == 0.0
+        assert (await b.reserve()).wait == 0.0
+        assert (await a.reserve()).wait > 50.0

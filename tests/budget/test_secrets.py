@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from crowdtwist_plugin.budget import RedisBudget, RedisURL, budget_namespace
-from crowdtwist_plugin.budget.redis_budget import KEY_PREFIX
 from crowdtwist_plugin.errors import ConfigurationError
+from crowdtwist_plugin.pacing.redis_budget import KEY_PREFIX, RedisBudget, budget_namespace
+from crowdtwist_plugin.redis_url import RedisURL
 from tests.budget.conftest import RedisServer
 
 CANARY_KEY = "ctkey-CANARY-7f3e9a1b"
@@ -32,7 +32,7 @@ async def test_redis_keys_hold_no_api_key_and_expire(redis_server: RedisServer) 
         redis_server.url, namespace=namespace, rate=10.0, burst=2
     ) as budget:
         await budget.reserve()
-        await budget.penalise(0.5)
+        await budget.penalise(0.5, 0.0)
         await budget.reserve()
         assert re.fullmatch(re.escape(KEY_PREFIX) + r"\{[0-9a-f]{64}\}", budget.key)
     with redis_server.client() as client:
@@ -133,8 +133,7 @@ def canary_user(redis_server: RedisServer) -> Iterator[str]:
 
 async def test_budget_with_a_password_shows_none(canary_user: str, namespace: str) -> None:
     async with RedisBudget.connect(canary_user, namespace=namespace, rate=5.0, burst=1) as budget:
-        assert await budget.reserve() == 0.0
-        await budget.ping()
+        assert (await budget.reserve()).wait == 0.0
         assert CANARY_PASSWORD not in repr(budget)
         assert CANARY_PASSWORD not in str(budget)
         assert CANARY_PASSWORD not in repr(vars(budget))  # through RedisURL's repr

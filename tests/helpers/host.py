@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 
 from crowdtwist_plugin.options import ClientOptions
+from crowdtwist_plugin.pacing.rules import RetryPolicy
 from crowdtwist_plugin.plugin import CrowdTwistPlugin
-from crowdtwist_plugin.retry import RetryPolicy
 from host_stub.plugins import call_hook, make_plugin_manager
 from host_stub.sandbox import Sandbox
 from tests.packaging.schema_check import assert_matches_schema

@@ -109,7 +109,7 @@ def test_plugin_wheel_holds_the_plugin_only(wheels: dict[str, Path]) -> None:
     info = f"crowdtwist_privacy_plugin-{crowdtwist_plugin.__version__}.dist-info"
     expected = sources(REPO / "crowdtwist_plugin", "crowdtwist_plugin") | {
         "crowdtwist_plugin/py.typed",
-        "crowdtwist_plugin/budget/gcra.lua",
+        "crowdtwist_plugin/pacing/gcra.lua",
         *(f"crowdtwist_plugin/schemas/{name}.schema.json" for name in SCHEMA_NAMES),
         *dist_info(info),
     }

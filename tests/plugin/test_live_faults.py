@@ -18,7 +18,7 @@ from crowdtwist_plugin.errors import (
     ResponseError,
     TransientError,
 )
-from crowdtwist_plugin.retry import RetryPolicy
+from crowdtwist_plugin.pacing.rules import RetryPolicy
 from host_stub.sandbox import Sandbox, SandboxConfig
 from tests.helpers.host import CeilingRandom, Host, RetryLog, connection_for
 from tests.helpers.people import ALICE, ALICE_COUNTS, ALICE_IDS, CATEGORIES

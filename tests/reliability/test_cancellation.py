@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from crowdtwist_plugin.retry import RetryPolicy
+from crowdtwist_plugin.pacing.rules import RetryPolicy
 from host_stub.plugins import call_hook
 from host_stub.sandbox import Sandbox
 from tests.helpers.host import Host, RetryLog, connection_for

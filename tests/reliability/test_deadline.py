@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from crowdtwist_plugin.errors import TransientError
-from crowdtwist_plugin.retry import RetryPolicy
+from crowdtwist_plugin.pacing.rules import RetryPolicy
 from host_stub.sandbox import Sandbox
 from tests.helpers.host import Host, connection_for
 from tests.helpers.leftovers import nothing_left_behind

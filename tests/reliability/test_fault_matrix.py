@@ -116,7 +116,8 @@ FINAL = [
     Fault("empty body", "empty", {"times": 1}, "final", ResponseError),
     Fault("wrong content type", "wrong_content_type", {"times": 1}, "final", ResponseError),
     Fault("HTTP 403", "status", _status(403, 1), "final", AuthenticationError),
-    Fault("HTTP 401", "status", _status(401, 1), "final", ResponseError),
+    # Refused credentials, like 403 (an HMAC signature is refused with either).
+    Fault("HTTP 401", "status", _status(401, 1), "final", AuthenticationError),
     Fault("HTTP 302 (redirect)", "status", _status(302, 1), "final", ResponseError),
 ]
 PAGING = [

@@ -22,6 +22,7 @@ from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient, Endpoint
 from crowdtwist_plugin.errors import ConfigurationError, CrowdTwistError
 from crowdtwist_plugin.options import ClientOptions
+from crowdtwist_plugin.pacing.throttle import Throttle
 from crowdtwist_plugin.settings import ConnectionSettings, parse_identifiers
 from host_stub.sandbox import Sandbox
 from tests.helpers.host import Host, connection_for
@@ -182,7 +183,12 @@ def test_dot_segment_user_ids_are_refused(value: str) -> None:
 SETTINGS = ConnectionSettings.from_mapping(
     {**BASE, "api_base_url": "http://127.0.0.1:8765", "pos_base_url": "https://pos.example:8443"}
 )
-CLIENT = CrowdTwistClient(SETTINGS, None, throttle=None, options=ClientOptions())  # type: ignore[arg-type]
+CLIENT = CrowdTwistClient(
+    SETTINGS,
+    None,  # type: ignore[arg-type]  # url() sends nothing
+    throttle=Throttle(1.0, clock=lambda: 0.0),
+    options=ClientOptions(),
+)
 USER_TEMPLATES = [
     e for e in vars(endpoints).values() if isinstance(e, Endpoint) and "{user_id}" in e.template
 ]

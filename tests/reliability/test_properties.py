@@ -25,8 +25,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crowdtwist_plugin.pacing import burst_for
-from crowdtwist_plugin.retry import RetryPolicy, parse_retry_after
-from crowdtwist_plugin.throttle import Throttle
+from crowdtwist_plugin.pacing.rules import RetryPolicy, parse_retry_after
+from crowdtwist_plugin.pacing.throttle import Throttle
+from tests.helpers.pacing import slot
 
 T = TypeVar("T")
 PROPERTY = settings(derandomize=True, deadline=None, database=None, max_examples=150)
@@ -110,7 +111,7 @@ def test_throttle_admits_at_most_rate_times_t_plus_burst(
         async def one(at: float) -> None:
             nonlocal in_flight, peak
             await asyncio.sleep(at)
-            async with throttle.slot():
+            async with slot(throttle):
                 starts.append(clock.time())
                 in_flight += 1
                 peak = max(peak, in_flight)
@@ -145,11 +146,11 @@ def test_a_429_holds_every_start_back_and_never_speeds_up(
 
         async def one(index: int) -> None:
             nonlocal limited_at
-            async with throttle.slot():
+            async with slot(throttle):
                 starts.append(clock.time())
                 if index == at:
                     limited_at = clock.time()
-                    await throttle.throttled_by_service(pause)
+                    await throttle.local.penalise(pause, limited_at)
 
         async with asyncio.timeout(n / rate * 4 + pause + 60):
             await asyncio.gather(*(one(i) for i in range(n)))

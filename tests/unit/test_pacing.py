@@ -1,4 +1,5 @@
-"""The throttle's rules on a virtual clock, backoff's wait generator, and the cap's bind."""
+"""The waits after a failure, backoff's wait generator, and the cap's bind. The budget's
+rules run on both budgets in tests/budget/test_rules.py."""
 
 from __future__ import annotations
 
@@ -8,93 +9,23 @@ import backoff
 import pytest
 
 from crowdtwist_plugin.errors import TransientError
-from crowdtwist_plugin.pacing import (
-    CEILING_CREEP_PER_SECOND,
-    CEILING_QUIET,
-    CUT_COOLDOWN,
-    DECREASE,
+from crowdtwist_plugin.pacing.rules import (
+    DEFAULT_429_PAUSE,
     MAX_BURST,
-    MIN_RATE_FRACTION,
-    RECOVERY_PER_SECOND,
-    AdaptiveRate,
-    Schedule,
+    RetryPolicy,
     burst_for,
+    retry_waits,
 )
-from crowdtwist_plugin.retry import RetryPolicy, retry_waits
-from crowdtwist_plugin.throttle import CAP_SLACK, Throttle
+from crowdtwist_plugin.pacing.throttle import CAP_SLACK, Throttle
 from tests.helpers.host import CeilingRandom
-
-TARGET = 100.0
-
-
-def rate_after_429(*, saturated: bool = False, accepted_per_second: int = 0) -> AdaptiveRate:
-    rules = AdaptiveRate(TARGET, 0.75, started=0.0)
-    for index in range(accepted_per_second * 2):  # two seconds of accepted answers
-        rules.accepted(index / accepted_per_second)
-    rules.throttled_by_service(2.0, 1.5, saturated=saturated)
-    return rules
+from tests.helpers.pacing import slot
 
 
-def test_a_429_halves_the_rate_and_pauses_everyone() -> None:
-    rules = rate_after_429()
-    assert rules.rate == TARGET * DECREASE
-    assert rules.pause_left(2.0) == 1.5
-    assert rules.pause_left(3.0) == 0.5
-    assert rules.pause_left(4.0) == 0.0
-    assert rules.throttled == 1
-
-
-def test_429s_of_one_episode_halve_once() -> None:
-    rules = rate_after_429()
-    rules.throttled_by_service(2.0 + CUT_COOLDOWN / 2, 1.0, saturated=False)
-    assert rules.rate == TARGET * DECREASE
-    assert rules.throttled == 2
-    rules.throttled_by_service(2.0 + CUT_COOLDOWN * 2, 1.0, saturated=False)
-    assert rules.rate == TARGET * DECREASE**2
-
-
-def test_the_rate_never_falls_below_its_floor() -> None:
-    rules = AdaptiveRate(TARGET, 0.75, started=0.0)
-    for episode in range(20):
-        rules.throttled_by_service(episode * CUT_COOLDOWN * 2, 0.0, saturated=False)
-    assert rules.rate == TARGET * MIN_RATE_FRACTION
-
-
-def test_recovery_is_additive_up_to_the_target() -> None:
-    rules = rate_after_429()
-    rules.recover(3.0)
-    assert rules.rate == pytest.approx(TARGET * (DECREASE + RECOVERY_PER_SECOND))
-    rules.recover(3.0 + 100.0)
-    assert rules.rate == TARGET
-
-
-def test_a_saturated_429_sets_a_ceiling_from_what_was_accepted() -> None:
-    rules = rate_after_429(saturated=True, accepted_per_second=40)
-    ceiling = 40 * 0.75
-    assert rules.ceiling == pytest.approx(ceiling)
-    rules.recover(2.0 + CEILING_QUIET)
-    assert rules.rate == pytest.approx(ceiling)  # recovery stops at the ceiling...
-    rules.recover(2.0 + CEILING_QUIET + 10.0)
-    assert rules.ceiling == pytest.approx(ceiling + TARGET * CEILING_CREEP_PER_SECOND * 10)
-    rules.recover(2.0 + CEILING_QUIET + 1000.0)
-    assert rules.ceiling == TARGET  # ...which creeps back once it has been quiet
-    rules.recover(2.0 + CEILING_QUIET + 2000.0)
-    assert rules.rate == TARGET
-
-
-def test_light_traffic_429_keeps_the_ceiling() -> None:
-    rules = rate_after_429(saturated=False, accepted_per_second=40)
-    assert rules.ceiling == TARGET
-
-
-def test_schedule_spaces_starts_and_saves_at_most_a_burst() -> None:
-    schedule = Schedule()
-    burst = 3
-    waits = [schedule.reserve(100.0, 10.0, burst) for _ in range(5)]
-    assert waits == pytest.approx([0.0, 0.0, 0.0, 0.1, 0.2])
-    # After a long idle spell the credit is a burst again, never more.
-    waits = [schedule.reserve(1000.0, 10.0, burst) for _ in range(4)]
-    assert waits == pytest.approx([0.0, 0.0, 0.0, 0.1])
+def test_a_429_pauses_for_retry_after_capped_else_a_second() -> None:
+    policy = RetryPolicy(max_retry_after=5.0)
+    assert policy.pause_after_429(None) == DEFAULT_429_PAUSE == 1.0
+    assert policy.pause_after_429(0.25) == 0.25
+    assert policy.pause_after_429(600.0) == 5.0
 
 
 def test_burst_is_small_and_at_least_one() -> None:
@@ -140,7 +71,7 @@ async def test_the_cap_binds_after_an_idle_burst() -> None:
     starts: list[float] = []
 
     async def one() -> None:
-        async with throttle.slot():
+        async with slot(throttle):
             starts.append(loop.time())
 
     await asyncio.gather(*(one() for _ in range(burst + 1)))

@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
-from crowdtwist_plugin.priority import Flow, Priority, PrioritySemaphore
-from crowdtwist_plugin.throttle import Throttle
+from crowdtwist_plugin.pacing.fair import Flow, Priority, PrioritySemaphore
+from crowdtwist_plugin.pacing.throttle import Throttle
+from tests.helpers.pacing import slot
 from tests.helpers.waiting import wait_until
 
 URGENT, BULK = Priority.URGENT, Priority.BULK
@@ -89,7 +90,7 @@ async def start_order(early: Queued, late: Queued) -> list[str]:
     in_flight = asyncio.Event()
 
     async def request(name: str, priority: Priority, flow: Flow | None) -> None:
-        async with throttle.slot(priority=priority, flow=flow):
+        async with slot(throttle, priority=priority, flow=flow):
             starts.append(name)
             await in_flight.wait()
 

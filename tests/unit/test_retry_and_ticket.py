@@ -11,8 +11,8 @@ import attrs
 import pytest
 
 from crowdtwist_plugin.errors import ConfigurationError
+from crowdtwist_plugin.pacing.rules import RetryPolicy, parse_retry_after
 from crowdtwist_plugin.redemption_dates import UNDATED_SURELY_COVERS, earlier_windows, utc_day
-from crowdtwist_plugin.retry import RetryPolicy, parse_retry_after
 from crowdtwist_plugin.ticket import (
     STILL_THERE,
     Check,

@@ -1,4 +1,5 @@
-"""A semaphore whose waiters go in by priority, then by fair share, then in arrival order.
+"""The turn: one request at a time goes in, by priority, then by fair share, then in
+arrival order.
 
 The throttle admits request starts one at a time, so a request queued behind a few
 hundred known pages waits seconds. Some requests decide what to ask next: the lookups,
@@ -10,6 +11,7 @@ unlocks joins the queue early and the rate limit, not latency, sets the pace.
 Among requests of one priority, concurrent hook calls take turns (start-time fair
 queuing): each call's ``Flow`` numbers its requests from the round being served when it
 queues, so a call that queues 300 pages does not hold back one that queues 3 after it.
+``Turn`` keeps that bookkeeping; ``PrioritySemaphore`` is its queue.
 """
 
 from __future__ import annotations
@@ -69,3 +71,28 @@ class PrioritySemaphore:
     def waiting(self) -> int:
         """Waiters not yet admitted (cancelled ones may still be counted until skipped)."""
         return len(self._waiters)
+
+
+class Turn:
+    """One holder at a time; a holder's round becomes the round served once it starts."""
+
+    def __init__(self) -> None:
+        self._queue = PrioritySemaphore(1)
+        self._round = 0  # the fair-queuing round of the latest start
+
+    async def take(self, priority: Priority, flow: Flow | None) -> int:
+        """Wait for the turn; returns the round to pass to ``started``."""
+        round_ = self._round
+        if flow is not None and priority is not Priority.URGENT:
+            # Urgent requests go first anyway: they take the current round and neither
+            # advance their call's rounds nor, once started, the round being served.
+            round_ = flow.last_round = max(flow.last_round + 1, self._round)
+        await self._queue.acquire(priority, round_)
+        return round_
+
+    def started(self, priority: Priority, round_: int) -> None:
+        if priority is not Priority.URGENT:
+            self._round = max(self._round, round_)
+
+    def release(self) -> None:
+        self._queue.release()
