@@ -25,6 +25,7 @@ from crowdtwist_plugin import signing
 from crowdtwist_plugin.errors import (
     AuthenticationError,
     CrowdTwistError,
+    Detached,
     ResponseError,
     TransientError,
 )
@@ -78,10 +79,10 @@ def _loads(body: bytes) -> JSONValue:
     Integers too long to convert (CVE-2020-10735) raise a plain ``ValueError`` and deep
     nesting a ``RecursionError``; both are a malformed body here.
     """
-    try:
+    deep = Detached(RecursionError, into=lambda _: ValueError("JSON nested too deeply"))
+    with deep:
         return json.loads(body.decode("utf-8"))
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+    deep.raise_caught()
 
 
 # Not slotted: the parsed body is cached in the instance dict (attrs < 23.2 cannot cache
@@ -183,6 +184,11 @@ class _Prepared:
     body: bytes | None
 
 
+def _ended(exc: BaseException) -> TransientError:
+    assert isinstance(exc, TransientError)
+    return exc.ended("not resent" if exc.maybe_processed else "gave up after retrying")
+
+
 def _checked(
     attempt: Callable[..., Awaitable[T]], before_resend: Callable[..., Awaitable[T | None]]
 ) -> Callable[..., Awaitable[T]]:
@@ -282,13 +288,10 @@ class CrowdTwistClient:
 
         async def run(*args: Any) -> T:
             call = retried if before_resend is None else retry(_checked(attempt, before_resend))
-            failure: TransientError | None = None
-            try:
+            caught = Detached(TransientError, into=_ended)
+            with caught:
                 return await call(*args)
-            except TransientError as exc:
-                outcome = "not resent" if exc.maybe_processed else "gave up after retrying"
-                failure = exc.ended(outcome)
-            raise failure
+            caught.raise_caught()
 
         return run
 
@@ -351,7 +354,14 @@ class CrowdTwistClient:
         self, endpoint: Endpoint, prepared: _Prepared, resend: bool, priority: Priority
     ) -> Reply:
         url, headers, body = prepared.url, prepared.headers, prepared.body
-        reason: str | None = None
+        dropped = Detached(
+            TimeoutError,
+            aiohttp.ClientError,
+            ssl.SSLError,
+            into=lambda exc: TransientError(
+                _connection_failure(exc), endpoint=endpoint.name, maybe_processed=not resend
+            ),
+        )
         self.stats.waiting()
         try:
             started = await self._throttle.acquire(self._budget, priority, self._flow)
@@ -362,29 +372,28 @@ class CrowdTwistClient:
             # The key is added only here, inside the call's arguments: no frame of the
             # plugin holds a keyed URL or header (aiohttp's own frames do). A signature is
             # made here too, so that every attempt carries a fresh timestamp.
-            async with self._session.request(
-                endpoint.method,
-                self._keyed_url(endpoint, url),
-                headers=self._keyed_headers(endpoint, url, headers, body),
-                data=body,
-                allow_redirects=False,
-            ) as response:
-                content = await self._read_bounded(response)
-                reply = Reply(
-                    response.status,
-                    response.content_type,
-                    content or b"",
-                    endpoint,
-                    redact=self.settings.redact,
-                )
-                retry_after_header = response.headers.get("Retry-After")
-                served_at = response.headers.get("Date")
-        except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
-            reason = _connection_failure(exc)
+            with dropped:
+                async with self._session.request(
+                    endpoint.method,
+                    self._keyed_url(endpoint, url),
+                    headers=self._keyed_headers(endpoint, url, headers, body),
+                    data=body,
+                    allow_redirects=False,
+                ) as response:
+                    content = await self._read_bounded(response)
+                    reply = Reply(
+                        response.status,
+                        response.content_type,
+                        content or b"",
+                        endpoint,
+                        redact=self.settings.redact,
+                    )
+                    retry_after_header = response.headers.get("Retry-After")
+                    served_at = response.headers.get("Date")
         finally:
             self._throttle.release()
-        if reason is not None:
-            raise TransientError(reason, endpoint=endpoint.name, maybe_processed=not resend)
+        if dropped:
+            dropped.raise_caught()
         if content is None:
             raise ResponseError(
                 f"response body larger than {self.options.max_body_bytes} bytes; not read",
@@ -412,7 +421,7 @@ class CrowdTwistClient:
             url.raw_path_qs,
             body or b"",
             public_key=public_key,
-            private_key=private_key.reveal(),
+            private_key=private_key,
             now=self.options.wall_clock(),
         )
         return {**headers, **signed}

@@ -10,6 +10,10 @@ exception text or the host's store.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import TracebackType
+from typing import Generic, NoReturn, TypeVar
+
+E = TypeVar("E", bound=BaseException)
 
 
 class CrowdTwistError(Exception):
@@ -94,3 +98,48 @@ class InconsistentDataError(CrowdTwistError):
     """The data changed while it was being read (e.g. page counts moved); read again later."""
 
     retryable: bool = True
+
+
+class Detached(Generic[E]):
+    """Turns an exception raised in its ``with`` block into ``into(exc)``, to be raised
+    after the block, outside any handler.
+
+    An ``except`` block that raises chains what it caught as ``__context__`` (``from None``
+    only hides it from tracebacks), and a third-party exception's text may hold the key,
+    a keyed URL or a password; error trackers walk the chain. So a failure is built in
+    the handler and raised outside it::
+
+        caught = Detached(TimeoutError, into=lambda exc: TransientError("..."))
+        with caught:
+            return await work()
+        caught.raise_caught()
+    """
+
+    def __init__(self, *types: type[BaseException], into: Callable[[BaseException], E]) -> None:
+        self._types = types
+        self._into = into
+        self.failure: E | None = None
+
+    def __enter__(self) -> Detached[E]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if exc is None or not isinstance(exc, self._types):
+            return False
+        self.failure = self._into(exc)
+        return True
+
+    def __bool__(self) -> bool:
+        return self.failure is not None
+
+    def raise_caught(self) -> NoReturn:
+        """Raise the failure, with nothing chained; only after the block caught one."""
+        if self.failure is None:
+            raise RuntimeError("Detached.raise_caught() with nothing caught")
+        failure, self.failure = self.failure, None
+        raise failure

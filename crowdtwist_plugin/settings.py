@@ -14,7 +14,7 @@ from urllib.parse import quote, quote_plus
 import attrs
 from yarl import URL
 
-from crowdtwist_plugin.errors import ConfigurationError
+from crowdtwist_plugin.errors import ConfigurationError, Detached
 from crowdtwist_plugin.redemption_dates import plan_problem
 from crowdtwist_plugin.redis_url import RedisURL
 from crowdtwist_plugin.secret import Secret
@@ -251,11 +251,16 @@ def _is_loopback(host: str) -> bool:
 def _base_url(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise ConfigurationError(f"{name} must be a string, got {type(value).__name__}")
-    try:
+    caught = Detached(
+        ValueError,
+        TypeError,
+        into=lambda _: ConfigurationError(f"{name} is not a valid URL: {_short(value)}"),
+    )
+    with caught:
         url = URL(value)
         host = url.host
-    except (ValueError, TypeError):
-        raise ConfigurationError(f"{name} is not a valid URL: {_short(value)}") from None
+    if caught:
+        caught.raise_caught()
     if url.scheme not in ("http", "https") or not host:
         raise ConfigurationError(f"{name} must be an http(s) origin, got {_short(value)}")
     if url.user or url.password or url.query_string or url.fragment or url.path not in ("", "/"):

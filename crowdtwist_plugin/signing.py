@@ -22,6 +22,8 @@ import base64
 import hashlib
 import hmac
 
+from crowdtwist_plugin.secret import Secret
+
 SCHEME = "CTApiV2Auth"
 JSON = "application/json"
 # CrowdTwist refuses a timestamp further than this from its own clock.
@@ -39,9 +41,12 @@ def string_to_sign(
     return "\n".join((verb, digest, content_type if with_body else "", timestamp, request_uri))
 
 
-def signature(private_key: str, message: str) -> str:
-    """Base64 of the lowercase hex HMAC-SHA256 of ``message`` under ``private_key``."""
-    digest = hmac.new(private_key.encode(), message.encode(), hashlib.sha256).hexdigest()
+def signature(private_key: Secret, message: str) -> str:
+    """Base64 of the lowercase hex HMAC-SHA256 of ``message`` under ``private_key``.
+
+    The key is revealed only inside the call's argument: no frame holds it."""
+    mac = hmac.new(private_key.reveal().encode(), message.encode(), hashlib.sha256)
+    digest = mac.hexdigest()
     return base64.b64encode(digest.encode("ascii")).decode("ascii")
 
 
@@ -51,7 +56,7 @@ def signed_headers(
     body: bytes,
     *,
     public_key: str,
-    private_key: str,
+    private_key: Secret,
     now: float,
 ) -> dict[str, str]:
     """The two headers (and, with a body, the JSON content type) of one signed attempt at

@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from crowdtwist_plugin.errors import TransientError
+from crowdtwist_plugin.errors import Detached, TransientError
 
 T = TypeVar("T")
 MAX_WORKERS = 64  # awaitables in progress at once per gather_all
@@ -26,13 +26,16 @@ async def within_deadline(work: Callable[[], Awaitable[T]], hook: str, seconds: 
     ``work`` is called only here, so a host that drops the hook's coroutine unawaited
     leaves no second, inner coroutine behind.
     """
-    failure: TransientError | None = None
-    try:
+    caught = Detached(
+        TimeoutError,
+        into=lambda _: TransientError(
+            f"{hook} did not finish within {seconds:g} s; nothing returned"
+        ),
+    )
+    with caught:
         async with asyncio.timeout(seconds):
             return await work()
-    except TimeoutError:
-        failure = TransientError(f"{hook} did not finish within {seconds:g} s; nothing returned")
-    raise failure
+    caught.raise_caught()
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
@@ -63,21 +66,27 @@ async def gather_all(awaitables: Iterable[Awaitable[T]], limit: int = MAX_WORKER
             index, awaitable = item
             results[index] = await awaitable
 
-    failure: BaseException | None = None
+    caught = Detached(BaseExceptionGroup, into=_most_telling)
     try:
-        ready.extend(itertools.islice(source, limit))
-        async with asyncio.TaskGroup() as group:
-            for _ in range(len(ready)):
-                group.create_task(worker())
-    except BaseExceptionGroup as eg:
-        leaves = _leaves(eg)
-        failure = next((e for e in leaves if not getattr(e, "retryable", False)), leaves[0])
+        with caught:
+            ready.extend(itertools.islice(source, limit))
+            async with asyncio.TaskGroup() as group:
+                for _ in range(len(ready)):
+                    group.create_task(worker())
     finally:
         # Never started: close coroutines so none goes un-awaited.
         for _, left in itertools.chain(ready, source):
             if inspect.iscoroutine(left):
                 left.close()
-    if failure is not None:
-        failure.__context__ = None
-        raise failure
+    if caught:
+        caught.raise_caught()
     return [results[index] for index in range(len(results))]
+
+
+def _most_telling(group: BaseException) -> BaseException:
+    """The group's first non-retryable failure (retrying will not fix it), else its first."""
+    assert isinstance(group, BaseExceptionGroup)
+    leaves = _leaves(group)
+    failure = next((e for e in leaves if not getattr(e, "retryable", False)), leaves[0])
+    failure.__context__ = None  # whatever it met inside its own task stays there
+    return failure

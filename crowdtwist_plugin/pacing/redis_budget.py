@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 
-from crowdtwist_plugin.errors import CrowdTwistError
+from crowdtwist_plugin.errors import CrowdTwistError, Detached
 from crowdtwist_plugin.pacing import rules
 from crowdtwist_plugin.pacing.rules import Limits, Reservation
 from crowdtwist_plugin.redis_url import RedisURL, url_error
@@ -92,19 +92,22 @@ _connections: weakref.WeakKeyDictionary[
 
 
 def _open(url: RedisURL, timeout: float) -> _Connection:
-    missing = False
-    try:
+    missing = Detached(
+        ImportError, into=lambda _: url_error(f"needs the redis package: {INSTALL_HINT}")
+    )
+    with missing:
         import redis.asyncio
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
         from redis.exceptions import ConnectionError as RedisConnectionError
-    except ImportError:
-        missing = True
     if missing:
-        raise url_error(f"needs the redis package: {INSTALL_HINT}")
+        missing.raise_caught()
     no_backoff: Any = NoBackoff  # untyped in redis-py 5.0
-    bad_option = False
-    try:
+    # The URL is revealed to redis-py here: its errors could quote it.
+    refused = Detached(
+        ValueError, TypeError, into=lambda _: url_error("has an option value redis-py rejects")
+    )
+    with refused:
         # One immediate retry on a fresh connection covers a connection that a Redis
         # restart closed; the whole call stays within ``timeout`` (see _store_call).
         client = redis.asyncio.Redis.from_url(
@@ -114,10 +117,8 @@ def _open(url: RedisURL, timeout: float) -> _Connection:
             retry=Retry(no_backoff(), 1, supported_errors=(RedisConnectionError,)),
             retry_on_error=[RedisConnectionError],
         )
-    except (ValueError, TypeError):
-        bad_option = True
-    if bad_option:
-        raise url_error("has an option value redis-py rejects")
+    if refused:
+        refused.raise_caught()
     return _Connection(client=client, script=client.register_script(_script_text()))
 
 
@@ -242,28 +243,32 @@ class RedisBudget:
 
     async def _store_call(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run ``call`` within the timeout; any failure becomes a ``BudgetStoreError``
-        raised outside the ``except`` blocks, so no redis exception text is chained."""
+        with nothing of redis's exception (its text may quote the URL) chained."""
         if self._closed:
             raise RuntimeError("this RedisBudget is closed")
-        from redis import exceptions as rx
+        from redis.exceptions import RedisError
 
-        failure = ""
-        retryable = True
-        try:
+        caught = Detached(TimeoutError, RedisError, OSError, into=self._store_failure)
+        with caught:
             async with asyncio.timeout(self._timeout):
                 return await call()
-        except (TimeoutError, rx.TimeoutError):
+        caught.raise_caught()
+
+    def _store_failure(self, exc: BaseException) -> BudgetStoreError:
+        from redis import exceptions as rx
+
+        retryable = True
+        if isinstance(exc, TimeoutError | rx.TimeoutError):
             failure = f"did not answer within {self._timeout:g} s"
-        except (rx.AuthenticationError, rx.AuthenticationWrongNumberOfArgsError) as exc:
-            failure = f"refused the URL's credentials ({type(exc).__name__})"
-            retryable = False
-        except rx.NoPermissionError as exc:
+        elif isinstance(exc, rx.AuthenticationError | rx.AuthenticationWrongNumberOfArgsError):
+            failure, retryable = f"refused the URL's credentials ({type(exc).__name__})", False
+        elif isinstance(exc, rx.NoPermissionError):
             failure = f"refused the script to the URL's user ({type(exc).__name__})"
             retryable = False
-        except (rx.ConnectionError, OSError) as exc:
+        elif isinstance(exc, rx.ConnectionError | OSError):
             failure = f"could not be reached ({type(exc).__name__})"
-        except rx.RedisError as exc:
+        else:
             failure = f"failed ({type(exc).__name__})"
-        raise BudgetStoreError(
+        return BudgetStoreError(
             f"the shared rate budget store {self._url.redacted} {failure}", retryable=retryable
         )

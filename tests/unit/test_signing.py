@@ -9,6 +9,7 @@ import pytest
 
 from crowdtwist_plugin import signing
 from crowdtwist_plugin.errors import ConfigurationError
+from crowdtwist_plugin.secret import Secret
 from crowdtwist_plugin.settings import ConnectionSettings
 
 # The sample key pair of Oracle's HMAC page (as quoted by an integration that signs for
@@ -32,7 +33,7 @@ SEARCH_MD5 = "543915c7a9c4e0d5768f9a055e487a4c"
 
 def sign(method: str, uri: str, body: bytes = b"", now: float = STAMP / 1000) -> dict[str, str]:
     return signing.signed_headers(
-        method, uri, body, public_key=PUBLIC, private_key=PRIVATE, now=now
+        method, uri, body, public_key=PUBLIC, private_key=Secret(PRIVATE), now=now
     )
 
 
