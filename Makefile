@@ -3,15 +3,17 @@
 #
 # Two distributions are built from this repository: the plugin (./pyproject.toml,
 # crowdtwist-privacy-plugin) and the reference host with its sandbox
-# (host_stub/pyproject.toml, privacy-host-stub). The development environment has both,
-# editable, plus the dependency groups (test tools, ruff and mypy; pip >= 25.1 installs
-# groups, hence the pip upgrade first).
+# (hosts/privacy-host-stub/pyproject.toml, privacy-host-stub, whose package is host_stub/:
+# the project folder is outside the package so that builds write nothing into it). The
+# development environment has both, editable, plus the dependency groups (test tools,
+# ruff and mypy; pip >= 25.1 installs groups, hence the pip upgrade first).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_NET := --block-network --allowed-hosts=127.0.0.1,localhost --record-mode=none
-PROJECTS := pyproject.toml host_stub/pyproject.toml
+HOST_PROJECT := hosts/privacy-host-stub
+PROJECTS := pyproject.toml $(HOST_PROJECT)/pyproject.toml
 
 # `make test-lowest`: the same suite on the lowest versions both distributions declare
 # (constraints/lowest.txt), then the plugin alone on its own lower bounds
@@ -29,7 +31,7 @@ PLUGIN_STAMP := $(PLUGIN_VENV)/.installed-stamp
 $(STAMP): $(PROJECTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
-	$(BIN)/python -m pip install --quiet -e '.[redis]' -e ./host_stub --group dev
+	$(BIN)/python -m pip install --quiet -e '.[redis]' -e ./$(HOST_PROJECT) --group dev
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -53,7 +55,7 @@ $(LOWEST_STAMP): $(PROJECTS) constraints/lowest.txt
 	$(PYTHON) -m venv $(LOWEST_VENV)
 	$(LOWEST_BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
 	$(LOWEST_BIN)/python -m pip install --quiet -c constraints/lowest.txt \
-		-e '.[redis]' -e ./host_stub --group test
+		-e '.[redis]' -e ./$(HOST_PROJECT) --group test
 	touch $(LOWEST_STAMP)
 
 $(PLUGIN_STAMP): $(PROJECTS) constraints/lowest-plugin.txt
@@ -74,7 +76,9 @@ test-lowest: $(LOWEST_STAMP) $(PLUGIN_STAMP)
 
 clean:
 	rm -rf $(VENV) $(LOWEST_VENV) $(PLUGIN_VENV) .host_stub .mypy_cache .ruff_cache \
-		.pytest_cache build dist host_stub/build *.egg-info host_stub/*.egg-info
+		.pytest_cache build dist *.egg-info \
+		$(HOST_PROJECT)/build $(HOST_PROJECT)/dist $(HOST_PROJECT)/*.egg-info \
+		host_stub/build host_stub/*.egg-info  # left by builds before hosts/ existed
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.throughput

@@ -20,6 +20,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import attrs
 import pytest
 
 import crowdtwist_plugin
@@ -44,13 +45,37 @@ BUILD_LEFTOVERS = shutil.ignore_patterns(
 )
 
 
+HOST_PROJECT = Path("hosts/privacy-host-stub")
+PACKAGES = ("crowdtwist_plugin", "host_stub")
+
+
+def files_under(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if "__pycache__" not in p.parts}
+
+
+@attrs.frozen
+class Built:
+    """A clean copy of the repository after every build of both projects, and what its
+    package folders held before the builds."""
+
+    source: Path
+    wheels: dict[str, Path]
+    packages_before: dict[str, set[str]]
+
+
+def _setuptools(project: Path, hook: str, out: Path) -> None:
+    """One PEP 517 hook of the project's backend, offline (no isolation, no index)."""
+    code = f"from setuptools import build_meta as b; b.{hook}({str(out)!r})"
+    subprocess.run([sys.executable, "-c", code], cwd=project, check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Both wheels, built from a clean copy of the repository."""
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     source = tmp_path_factory.mktemp("source") / "repo"
     shutil.copytree(REPO, source, ignore=BUILD_LEFTOVERS, symlinks=True)
+    before = {package: files_under(source / package) for package in PACKAGES}
     out = tmp_path_factory.mktemp("wheels")
-    for project in (source, source / "host_stub"):
+    for project in (source, source / HOST_PROJECT):
         subprocess.run(
             [
                 sys.executable,
@@ -69,9 +94,27 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             capture_output=True,
             text=True,
         )
+        other = tmp_path_factory.mktemp("other")
+        _setuptools(project, "build_sdist", other)
+        _setuptools(project, "build_editable", other)
     found = {p.name.split("-")[0]: p for p in out.glob("*.whl")}
     assert set(found) == {"crowdtwist_privacy_plugin", "privacy_host_stub"}, found
-    return {PLUGIN: found["crowdtwist_privacy_plugin"], HOST: found["privacy_host_stub"]}
+    wheels = {PLUGIN: found["crowdtwist_privacy_plugin"], HOST: found["privacy_host_stub"]}
+    return Built(source, wheels, before)
+
+
+@pytest.fixture(scope="module")
+def wheels(built: Built) -> dict[str, Path]:
+    """Both wheels, built from a clean copy of the repository."""
+    return built.wheels
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_build_writes_inside_a_package(built: Built, package: str) -> None:
+    """Builds (wheel, sdist, editable) write into their project folder, never into the
+    package: no copies of the sources for every search of the tree to find twice."""
+    assert files_under(built.source / package) == built.packages_before[package]
+    assert (built.source / HOST_PROJECT / "build").is_dir()
 
 
 def names(wheel: Path) -> set[str]:
@@ -91,11 +134,7 @@ def metadata(wheel: Path) -> email.message.Message:
 
 def sources(package: Path, prefix: str) -> set[str]:
     """The package's importable files as wheel paths (``prefix/...``)."""
-    return {
-        f"{prefix}/{p.relative_to(package).as_posix()}"
-        for p in package.rglob("*.py")
-        if "build" not in p.relative_to(package).parts
-    }
+    return {f"{prefix}/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
 
 
 def dist_info(info: str) -> set[str]:
@@ -189,7 +228,7 @@ def test_host_metadata_and_command(wheels: dict[str, Path]) -> None:
     assert meta["License-Expression"] == "Apache-2.0"
     assert "Typing :: Typed" in (meta.get_all("Classifier") or [])
     requires = meta.get_all("Requires-Dist") or []
-    assert sorted(requires) == sorted(declared(REPO / "host_stub" / "pyproject.toml"))
+    assert sorted(requires) == sorted(declared(REPO / HOST_PROJECT / "pyproject.toml"))
     assert not any(name_of(r) == PLUGIN for r in requires)
     entry_points = read(wheels[HOST], ".dist-info/entry_points.txt")
     assert entry_points.split() == ["[console_scripts]", "host-stub", "=", "host_stub.cli:main"]
@@ -239,7 +278,7 @@ def pins(constraints: Path) -> dict[str, str]:
 
 def test_lowest_constraints_pin_exactly_the_declared_lower_bounds() -> None:
     plugin = lower_bounds(REPO / "pyproject.toml")
-    host = lower_bounds(REPO / "host_stub" / "pyproject.toml")
+    host = lower_bounds(REPO / HOST_PROJECT / "pyproject.toml")
     alone = pins(REPO / "constraints" / "lowest-plugin.txt")
     assert alone == plugin  # the plugin alone, on its own lower bounds
     both = pins(REPO / "constraints" / "lowest.txt")
@@ -270,7 +309,7 @@ def imported_distributions(package: Path) -> set[str]:
 
 @pytest.mark.parametrize(
     ("package", "pyproject"),
-    [("crowdtwist_plugin", "pyproject.toml"), ("host_stub", "host_stub/pyproject.toml")],
+    [("crowdtwist_plugin", "pyproject.toml"), ("host_stub", f"{HOST_PROJECT}/pyproject.toml")],
 )
 def test_every_imported_distribution_is_declared(package: str, pyproject: str) -> None:
     imported = imported_distributions(REPO / package)
