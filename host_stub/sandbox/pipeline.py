@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,8 @@ from aiohttp.typedefs import Middleware
 
 from .api_errors import ApiError, Origin, forbidden, html_response
 from .faults import PAGING_KINDS, Fault, FaultKind
+from .hmac_auth import claimed_public_key, verify
+from .sandbox_config import SandboxConfig
 from .state import PAGING_FAULT, SandboxState, state_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -43,6 +46,26 @@ def presented_key(request: web.Request) -> str:
     """The key this request claims to use: the limiter's bucket identity."""
     keys = _header_keys(request) + request.query.getall("api_key", [])
     return keys[0] if keys else ""
+
+
+def bucket_key(request: web.Request, config: SandboxConfig) -> str:
+    """The limiter's bucket: in HMAC mode a request naming the client's public key draws
+    from the client's bucket, the one its API key draws from (on both origins)."""
+    public = claimed_public_key(request) if config.hmac_enabled else None
+    if public is not None and public == config.hmac_public_key:
+        return config.api_key
+    return presented_key(request)
+
+
+async def authenticate(request: web.Request, origin: Origin, config: SandboxConfig) -> None:
+    """Raise the 403 (or, for HMAC, the 400 of a non-JSON body) that refuses the request.
+
+    In HMAC mode the main origin accepts signed requests only; POS keeps the API key.
+    """
+    if config.hmac_enabled and origin == "api":
+        await verify(request, config)
+    elif not authorized(request, origin, config.api_key):
+        raise forbidden()
 
 
 def authorized(request: web.Request, origin: Origin, api_key: str) -> bool:
@@ -108,7 +131,7 @@ async def _serve(
     handler: Handler,
     arrived: float,
 ) -> web.StreamResponse:
-    if not state.limiter.admit(presented_key(request), arrived):
+    if not state.limiter.admit(bucket_key(request, state.config), arrived):
         await asyncio.sleep(state.config.latency_seconds)
         return too_many_requests(state.limiter.retry_after)
     await asyncio.sleep(state.config.latency_seconds)
@@ -121,8 +144,10 @@ async def _serve(
     not_routed = request.match_info.http_exception
     if not_routed is not None:
         return html_response(not_routed.status, not_routed.reason)
-    if not authorized(request, origin, state.config.api_key):
-        return forbidden().response(origin)
+    try:
+        await authenticate(request, origin, state.config)
+    except ApiError as err:
+        return err.response(origin)
     if fault is not None and fault.kind in PAGING_KINDS:
         request[PAGING_FAULT] = fault.kind
     try:
@@ -138,6 +163,9 @@ def _as_served(state: SandboxState, request: web.Request, response: web.StreamRe
     """The real service's headers: Apache, its session cookies, gzip when accepted."""
     response.headers["Server"] = "Apache"
     config = state.config
+    if config.hmac_enabled:
+        # The clock the timestamps are checked against, so a client can see how far off it is.
+        response.headers["Date"] = email.utils.formatdate(config.wall_clock(), usegmt=True)
     value = hashlib.sha256(f"{config.seed}:{len(state.log)}".encode()).hexdigest()
     for name in COOKIE_NAMES:
         if config.cookie_domain is None:

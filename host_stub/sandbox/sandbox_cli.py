@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import secrets
 import signal
+import string
 import sys
 
 from .people import DEMO_PEOPLE
@@ -16,9 +18,13 @@ from .sandbox_config import (
 )
 from .server import Sandbox, run_sandbox
 
+# Oracle's sample keys are 32 letters and digits.
+HMAC_KEY_ALPHABET = string.ascii_letters + string.digits
+HMAC_KEY_LENGTH = 32
+
 
 def _parser() -> argparse.ArgumentParser:
-    """Every option's ``dest`` is the ``SandboxConfig`` field it sets."""
+    """Every option's ``dest`` is the ``SandboxConfig`` field it sets, except ``--hmac``."""
     defaults = SandboxConfig()
     parser = argparse.ArgumentParser(
         prog="host-stub sandbox", description="A local CrowdTwist API (main and POS origins)."
@@ -28,6 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     add("--api-port", type=int, default=8765, help="main API port, 0 = any (default: %(default)s)")
     add("--pos-port", type=int, default=8766, help="POS API port, 0 = any (default: %(default)s)")
     add("--api-key", default=defaults.api_key, help="the key clients must send")
+    add(
+        "--hmac",
+        action="store_true",
+        help="HMAC mode: the main API takes signed requests only (POS keeps the API key); "
+        "generates whichever HMAC key is not given",
+    )
+    add("--hmac-public-key", default=None, help="HMAC public key (HMAC mode, with the private)")
+    add(
+        "--hmac-private-key",
+        default=None,
+        help="HMAC private key (HMAC mode, with the public; --hmac generates one instead)",
+    )
     add("--seed", type=int, default=defaults.seed, help="seed of the generated records")
     add(
         "--rate-limit",
@@ -114,9 +132,41 @@ def page_clamp(raw: str) -> int | None:
     return None if raw.lower() == "none" else int(raw)
 
 
+def new_hmac_key() -> str:
+    return "".join(secrets.choice(HMAC_KEY_ALPHABET) for _ in range(HMAC_KEY_LENGTH))
+
+
 def parse_config(argv: list[str] | None = None) -> SandboxConfig:
     """The configuration the command line asks for; ValueError for a value out of range."""
-    return SandboxConfig(**vars(_parser().parse_args(argv)))
+    options = vars(_parser().parse_args(argv))
+    given = [options[field] is not None for field in ("hmac_public_key", "hmac_private_key")]
+    generate = options.pop("hmac")
+    if any(given) and not all(given) and not generate:
+        raise ValueError(
+            "--hmac-public-key and --hmac-private-key go together (add --hmac to generate "
+            "the other)"
+        )
+    if generate:
+        for field in ("hmac_public_key", "hmac_private_key"):
+            if options[field] is None:
+                options[field] = new_hmac_key()
+    return SandboxConfig(**options)
+
+
+def _credential_lines(sandbox: Sandbox) -> str:
+    keys = sandbox.hmac_keys
+    if keys is None:
+        return f"  API key:  {sandbox.api_key}\n"
+    public, private = keys
+    # The banner is the only place the private key is shown: the operator needs it.
+    return (
+        f"  API key:  {sandbox.api_key}  (POS only: the main API requires HMAC)\n"
+        "  HMAC:     on for the main API (CTApiV2Auth, X-CT-Timestamp within 15 minutes)\n"
+        f"  HMAC public key:  {public}\n"
+        f"  HMAC private key: {private}\n"
+        '  host-stub: auth = "hmac" and hmac_public_key in the file, the private key in '
+        "CROWDTWIST_HMAC_PRIVATE_KEY\n"
+    )
 
 
 def banner(sandbox: Sandbox) -> str:
@@ -128,7 +178,7 @@ def banner(sandbox: Sandbox) -> str:
         "CrowdTwist sandbox\n"
         f"  main API: {sandbox.api_base_url}\n"
         f"  POS API:  {sandbox.pos_base_url}\n"
-        f"  API key:  {sandbox.api_key}\n"
+        f"{_credential_lines(sandbox)}"
         f"  admin:    {sandbox.api_base_url}/_sandbox/log (also counters, faults)\n"
         f"Demo people:\n{people}\n"
         "Press Ctrl-C to stop."

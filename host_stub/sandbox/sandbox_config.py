@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import re
+import time
+from collections.abc import Callable
 from typing import Literal, get_args
 
 import attrs
@@ -14,6 +17,9 @@ DELETION_STATUS_PATHS = ("users/delete", "user_deletion")
 UndatedRedemptions = Literal["last_365_days", "everything"]
 UNDATED_REDEMPTION_READINGS: tuple[UndatedRedemptions, ...] = get_args(UndatedRedemptions)
 LEGACY_HISTORY_PAGE_CLAMP: int | None = 25
+# What fits ``CTApiV2Auth [public key]:[signature]``: no whitespace, no colon.
+_PUBLIC_KEY = re.compile(r"[^\s:]+")
+_PRIVATE_KEY = re.compile(r"\S+")
 
 
 def _check_status_paths(
@@ -22,6 +28,21 @@ def _check_status_paths(
     unknown = [path for path in value if path not in DELETION_STATUS_PATHS]
     if unknown:
         raise ValueError(f"deletion_status_paths: unknown {unknown}, known {DELETION_STATUS_PATHS}")
+
+
+def _check_public_key(
+    instance: SandboxConfig, attribute: attrs.Attribute[str | None], value: str | None
+) -> None:
+    if value is not None and not _PUBLIC_KEY.fullmatch(value):
+        raise ValueError("hmac_public_key must be non-empty, without whitespace or ':'")
+
+
+def _check_private_key(
+    instance: SandboxConfig, attribute: attrs.Attribute[str | None], value: str | None
+) -> None:
+    # The value is a secret: never part of the message.
+    if value is not None and not _PRIVATE_KEY.fullmatch(value):
+        raise ValueError("hmac_private_key must be non-empty, without whitespace")
 
 
 @attrs.frozen
@@ -38,6 +59,13 @@ class SandboxConfig:
       the member's redemptions). Dated requests follow the documented rules either way.
     - ``legacy_history_page_clamp``: the largest ``page_size`` the legacy activity history
       honours; larger sizes are clamped silently. ``None``: no clamp.
+
+    HMAC mode (Oracle's "API HMAC Authentication"): with ``hmac_public_key`` and
+    ``hmac_private_key`` both set, every main-origin request must be signed
+    (``CTApiV2Auth``) and the API key is refused there; POS keeps the API key. Give both
+    or neither. ``wall_clock`` (seconds since the epoch) is the clock ``X-CT-Timestamp``
+    must be within 15 minutes of, and, in HMAC mode, the answers' ``Date``: a test moves
+    it to replay a captured request later. It does not move ``today``.
 
     ``scale_redemption_days`` spreads each benchmark member's redemptions over that many days
     back from today (1095: a history that spans three years of one-year windows).
@@ -86,3 +114,19 @@ class SandboxConfig:
     scale_redemption_days: int = attrs.field(
         default=RECENT_REDEMPTION_DAYS, validator=attrs.validators.ge(1)
     )
+    hmac_public_key: str | None = attrs.field(default=None, validator=_check_public_key)
+    hmac_private_key: str | None = attrs.field(
+        default=None, repr=False, validator=_check_private_key
+    )
+    wall_clock: Callable[[], float] = attrs.field(default=time.time, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.hmac_public_key is None) != (self.hmac_private_key is None):
+            raise ValueError(
+                "hmac_public_key and hmac_private_key go together: give both (HMAC mode) or neither"
+            )
+
+    @property
+    def hmac_enabled(self) -> bool:
+        """Whether the main origin requires HMAC-signed requests."""
+        return self.hmac_public_key is not None and self.hmac_private_key is not None

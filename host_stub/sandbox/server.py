@@ -40,6 +40,12 @@ class Sandbox:
         return self.config.api_key
 
     @property
+    def hmac_keys(self) -> tuple[str, str] | None:
+        """``(public key, private key)`` in HMAC mode, else ``None``."""
+        public, private = self.config.hmac_public_key, self.config.hmac_private_key
+        return None if public is None or private is None else (public, private)
+
+    @property
     def log(self) -> list[LogRecord]:
         return self.state.log
 

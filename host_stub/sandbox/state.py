@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .api_errors import Origin
 from .faults import FaultKind, FaultSet
+from .hmac_auth import AuthKind, auth_kind
 from .limiter import RateLimiter
 from .members import Store
 from .sandbox_config import SandboxConfig
@@ -23,7 +24,13 @@ REDACTED = "***"
 
 @attrs.frozen
 class LogRecord:
-    """One CrowdTwist call as the sandbox saw it. The API key is never kept."""
+    """One CrowdTwist call as the sandbox saw it. Neither the API key nor the HMAC private
+    key is ever kept: wherever either appears in the path or query, it is shown as ``***``.
+
+    ``auth`` is the credential the request presented, whether or not it was accepted
+    (``status`` says that): ``api_key_query`` (the URL carried a key; wins over the rest),
+    ``api_key_header`` (``CTApiKey``), ``hmac`` (``CTApiV2Auth``) or ``none``.
+    """
 
     origin: Origin
     method: str
@@ -34,6 +41,7 @@ class LogRecord:
     status: int  # 0 when the connection was dropped without an answer
     time: float  # time.monotonic() on arrival, also the limiter's admission time
     sent_cookie: bool = False  # whether the request carried a Cookie header (never its value)
+    auth: AuthKind = "none"
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -69,9 +77,19 @@ class Counters:
         }
 
 
-def redacted_query(query: Any) -> dict[str, str]:
-    """The query as a plain dict (last value wins), with the api_key value hidden."""
-    return {key: REDACTED if key == "api_key" else value for key, value in query.items()}
+def _scrubbed(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def redacted_query(query: Any, secrets: tuple[str, ...] = ()) -> dict[str, str]:
+    """The query as a plain dict (last value wins), with the api_key value hidden, and each
+    of ``secrets`` hidden wherever else it appears."""
+    return {
+        _scrubbed(key, secrets): REDACTED if key == "api_key" else _scrubbed(value, secrets)
+        for key, value in query.items()
+    }
 
 
 @attrs.define
@@ -101,20 +119,29 @@ class SandboxState:
             RateLimiter(config.rate_limit_per_second, config.bucket_capacity, config.retry_after),
         )
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What the log must never hold: the API key and the HMAC private key."""
+        keys = (self.config.api_key, self.config.hmac_private_key)
+        # The longer first, so that one secret inside the other is hidden whole.
+        return tuple(sorted((key for key in keys if key), key=len, reverse=True))
+
     def record(
         self, origin: Origin, request: web.Request, endpoint: str, status: int, when: float
     ) -> None:
+        secrets = self.secrets
         self.log.append(
             LogRecord(
                 origin,
                 request.method,
-                request.path,
-                request.rel_url.raw_path,
-                redacted_query(request.query),
+                _scrubbed(request.path, secrets),
+                _scrubbed(request.rel_url.raw_path, secrets),
+                redacted_query(request.query, secrets),
                 endpoint,
                 status,
                 when,
                 "Cookie" in request.headers,
+                auth_kind(request),
             )
         )
         self.counters.count(endpoint, status)

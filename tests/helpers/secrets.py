@@ -14,6 +14,9 @@ from host_stub.sandbox import SandboxConfig
 
 DEFAULT_KEY = SandboxConfig().api_key
 CANARY_KEY = "a+b/c=d&e%"  # URL encoding changes every one of its special characters
+# The HMAC key pair of the cassettes recorded against the sandbox in HMAC mode.
+HMAC_PUBLIC_KEY = "sandbox-hmac-public"
+HMAC_PRIVATE_KEY = "sandbox+hmac/private=key%"
 REDACTED = "***"
 QUERY_KEY = re.compile(r"(api_key=)(?!\*\*\*)[^&\s\"'#<>]+")
 HEADER_KEY = re.compile(r"(CTApiKey\s+)(?!\*\*\*)[^\s\"',}]+")

@@ -7,9 +7,30 @@ from typing import Any
 import pytest
 from vcr.cassette import Cassette
 
+from host_stub.sandbox import SandboxConfig
 from tests.helpers.host import Host
+from tests.helpers.secrets import HMAC_PRIVATE_KEY, HMAC_PUBLIC_KEY
 
 pytestmark = pytest.mark.vcr
+SIGNED = SandboxConfig(hmac_public_key=HMAC_PUBLIC_KEY, hmac_private_key=HMAC_PRIVATE_KEY)
+
+
+@pytest.mark.parametrize("sandbox_config", [SIGNED], ids=["hmac"])
+async def test_credentials_signed(host: Host, ct_connection: dict[str, Any], vcr: Cassette) -> None:
+    """Recorded against the sandbox in HMAC mode: the main host was asked without a key."""
+    connection = {
+        **ct_connection,
+        "auth": "hmac",
+        "hmac_public_key": HMAC_PUBLIC_KEY,
+        "hmac_private_key": HMAC_PRIVATE_KEY,
+    }
+    check = await host.validate(connection)
+    assert [c["detail"] for c in check["checks"]] == [
+        "reachable, HMAC signature accepted (HTTP 200)",
+        "reachable, key accepted (HTTP 400)",
+    ]
+    main = [r for r in vcr.requests if r.path == "/v2/activities"]
+    assert len(main) == 1 and "api_key" not in main[0].uri
 
 
 async def test_credentials_ok(host: Host, ct_connection: dict[str, Any], vcr: Cassette) -> None:

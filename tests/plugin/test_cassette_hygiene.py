@@ -10,7 +10,14 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from tests.helpers.cassettes import CASSETTES, scrub_response
-from tests.helpers.secrets import CANARY_KEY, DEFAULT_KEY, key_forms, leaks_in, scrub_text
+from tests.helpers.secrets import (
+    CANARY_KEY,
+    DEFAULT_KEY,
+    HMAC_PRIVATE_KEY,
+    key_forms,
+    leaks_in,
+    scrub_text,
+)
 
 CASSETTE_MODULES = ("test_cassette_access", "test_cassette_credentials", "test_cassette_deletion")
 # Stricter than the leak scanners: a cassette holds no api_key value at all, not even "***".
@@ -30,7 +37,7 @@ def test_every_cassette_module_has_recordings() -> None:
 @pytest.mark.parametrize("path", cassette_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_cassette_holds_no_secret(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    for variant in key_forms(DEFAULT_KEY):
+    for variant in key_forms(DEFAULT_KEY) | key_forms(HMAC_PRIVATE_KEY):
         assert variant not in text
     assert not ANY_QUERY_KEY.search(text), ANY_QUERY_KEY.search(text)
     assert not ANY_HEADER_KEY.search(text), ANY_HEADER_KEY.search(text)

@@ -23,6 +23,7 @@ import pytest
 
 from host_stub import demo
 from host_stub.cli import main
+from host_stub.config import hmac_key_env_var
 from host_stub.console import Console
 from host_stub.plugins import make_plugin_manager
 from tests.helpers.cli import Cli
@@ -100,11 +101,12 @@ def test_the_plugins_configuration_error_is_exit_2(cli: Cli, plugin: ScriptedPlu
 # --- item 6: the key in any encoding never reaches the store, a report or the terminal -------
 
 
-def _echo_steps(plugin: ScriptedPlugin) -> None:
-    """Every answer and failure the canary session below meets echoes the key."""
+def _echo_steps(plugin: ScriptedPlugin, secret: str) -> None:
+    """Every answer and failure the canary session below meets echoes the ``secret``
+    connection key."""
 
     def echo(kwargs: dict[str, Any]) -> str:
-        return echo_text(str(kwargs["connection"]["api_key"]))
+        return echo_text(str(kwargs["connection"][secret]))
 
     def echoing_ticket(state: str, status: str) -> Any:
         return lambda kw: {**ticket(state, status, echo(kw)), "raw": echo(kw)}
@@ -129,12 +131,17 @@ def _echo_steps(plugin: ScriptedPlugin) -> None:
     ]
 
 
+@pytest.mark.parametrize("secret", ["api_key", "hmac_private_key"])
 @pytest.mark.parametrize("key", CANARY_KEYS)
 def test_canary_key_in_every_encoding_is_never_stored_written_or_printed(
-    cli: Cli, plugin: ScriptedPlugin, key: str
+    cli: Cli, plugin: ScriptedPlugin, key: str, secret: str
 ) -> None:
-    cli.key = key
-    _echo_steps(plugin)
+    if secret == "api_key":
+        cli.key = key
+    else:  # the HMAC private key, which host-stub reads from its own variable
+        cli.env[hmac_key_env_var(NAME)] = key
+        cli.write_config(api_subdomain="api1", auth="hmac", hmac_public_key="public-1")
+    _echo_steps(plugin, secret)
     not_a_folder = cli.root / "plain-file"
     not_a_folder.write_text("x")
     expected = [
