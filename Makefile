@@ -26,7 +26,7 @@ PLUGIN_VENV ?= .venv-lowest-plugin
 PLUGIN_BIN := $(PLUGIN_VENV)/bin
 PLUGIN_STAMP := $(PLUGIN_VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest test-lowest bench bench-fleet bench-profile clean
+.PHONY: demo test lint typecheck pytest test-lowest bench bench-fleet bench-population bench-profile clean
 
 $(STAMP): $(PROJECTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -82,7 +82,12 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
+	$(MAKE) bench-population
 	$(MAKE) bench-fleet
+
+# 200 typical subjects under each true reading, readings unknown / pinned / learned.
+bench-population: $(STAMP)
+	$(BIN)/python -m bench.population
 
 # The single subject's client under cProfile: bench-results/profile.txt.
 bench-profile: $(STAMP)

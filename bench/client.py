@@ -40,6 +40,7 @@ async def run(args: argparse.Namespace, profile: cProfile.Profile | None) -> dic
         "pos_base_url": args.pos,
         "rate_limit_per_minute": args.limit * 60,
         "target_utilization": TARGET,
+        **json.loads(args.connection),
     }
 
     async def one(address: str) -> dict[str, Any]:
@@ -52,7 +53,26 @@ async def run(args: argparse.Namespace, profile: cProfile.Profile | None) -> dic
             identifiers={"email": [address]},
         )
         finished = time.monotonic()
-        return {"elapsed": finished - started, "report": answer}
+        stats = answer["stats"]
+        return {
+            "elapsed": finished - started,
+            "report": answer,
+            "plugin_requests": stats["requests"],
+            "readings": stats.get("readings"),
+        }
+
+    async def pooled(addresses: list[str]) -> list[dict[str, Any]]:
+        """One hook call per address, ``--pool`` at a time, started in order (a platform
+        working through its queue): later calls can use what earlier ones proved."""
+        queue = iter(enumerate(addresses))
+        results: list[dict[str, Any]] = [{} for _ in addresses]
+
+        async def worker() -> None:
+            for index, address in queue:
+                results[index] = await one(address)
+
+        await asyncio.gather(*(worker() for _ in range(args.pool)))
+        return results
 
     async def halve() -> float:
         await asyncio.sleep(args.halve_at)
@@ -61,13 +81,20 @@ async def run(args: argparse.Namespace, profile: cProfile.Profile | None) -> dic
         )
         return time.monotonic()
 
+    if args.warm_up:  # proves what it can first; its calls are not measured
+        await one(args.warm_up)
+        await asyncio.to_thread(admin, args.api, "POST", "reset")
     halved_at = asyncio.create_task(halve()) if args.halve_at else None
     # CPU is counted from the first request on: interpreter start-up and imports are
     # not a per-request cost.
     if profile:
         profile.enable()
     cpu0, started = time.process_time(), time.monotonic()
-    results = await asyncio.gather(*(one(a) for a in args.emails.split(",")))
+    addresses = args.emails.split(",")
+    if args.pool:
+        results = await pooled(addresses)
+    else:
+        results = await asyncio.gather(*(one(a) for a in addresses))
     cpu, finished = time.process_time() - cpu0, time.monotonic()
     if profile:
         profile.disable()
@@ -92,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=float, default=LIMIT)
     parser.add_argument("--halve-at", type=float, default=0.0)
     parser.add_argument("--sequential", action="store_true")
+    parser.add_argument("--connection", default="{}", help="JSON of extra connection keys")
+    parser.add_argument("--pool", type=int, default=0, help="hook calls at a time, in order")
+    parser.add_argument("--warm-up", default="", help="an address accessed before measuring")
     parser.add_argument("--profile", type=Path, help="write a cProfile summary here")
     args = parser.parse_args(argv)
     profile = profiler() if args.profile else None

@@ -13,6 +13,9 @@ item 5), per subject found by one email:
   holds a record more than 370 days old, also max(1, ceil(n_w/10)) for every window of the
   plan (see ``redemption_windows``).
 
+With the readings known (``known``, the population benchmark): under ``everything`` the
+undated read alone, and under ``all`` one member search instead of two.
+
 Counts are keyed by the sandbox log's ``endpoint`` names so they line up with the log.
 """
 
@@ -64,6 +67,7 @@ def redemption_calls(
     created: dt.date | None,
     today: dt.date,
     undated: UndatedRedemptions,
+    known: bool = False,
 ) -> int:
     days = sorted(utc_day(when) for when in order_dates)
 
@@ -72,7 +76,7 @@ def redemption_calls(
 
     returned = days if undated == "everything" else between(today - UNDATED_DAYS, today)
     calls = pages(len(returned), REDEMPTIONS_PAGE)
-    if returned and returned[0] < today - OLD_RECORD:
+    if (returned and returned[0] < today - OLD_RECORD) or (known and undated == "everything"):
         return calls
     floor = CROWDTWIST_EPOCH if created is None else min(CROWDTWIST_EPOCH, created)
     for start, end in redemption_windows(floor, today):
@@ -80,7 +84,12 @@ def redemption_calls(
     return calls
 
 
-def member_calls(member: Member, config: SandboxConfig, today: dt.date) -> Counter[str]:
+def member_calls(
+    member: Member, config: SandboxConfig, today: dt.date, known: bool = False
+) -> Counter[str]:
+    """The fewest calls for one member; ``known``: with the sandbox's readings known (the
+    undated read alone under ``everything``, one search under ``all``)."""
+    searches = 1 if known and config.member_search_is_active_0 == "all" else 2
     records = member.records
     clamp = config.legacy_history_page_clamp
     legacy_size = LEGACY_PAGE_SIZE if clamp is None else min(LEGACY_PAGE_SIZE, clamp)
@@ -89,7 +98,7 @@ def member_calls(member: Member, config: SandboxConfig, today: dt.date) -> Count
     return Counter(
         {
             "profile": 1,
-            "member_search": 2,
+            "member_search": searches,
             "user_activities": 1,
             "user_rewards": 1,
             "purchases": pages(len(records.purchases.items), PURCHASES_PAGE),
@@ -100,6 +109,7 @@ def member_calls(member: Member, config: SandboxConfig, today: dt.date) -> Count
                 None if created is None else utc_day(created),
                 today,
                 config.redemption_history_undated,
+                known,
             ),
         }
     )
@@ -117,12 +127,13 @@ class GroundTruth:
         midnight = dt.datetime.combine(config.today, dt.time(), dt.UTC)
         self.store = Store.build(config, int(midnight.timestamp()))
 
-    def minimal(self, emails: Sequence[str]) -> Counter[str]:
-        """Minimal calls per endpoint for one subject per email, summed over the emails."""
+    def minimal(self, emails: Sequence[str], known: bool = False) -> Counter[str]:
+        """Minimal calls per endpoint for one subject per email, summed over the emails
+        (``known``: with the sandbox's readings known, see ``member_calls``)."""
         total: Counter[str] = Counter()
         for email in emails:
             member = self.store.find("email", email)
             if member is None:
                 raise LookupError(f"the sandbox has no member with email {email}")
-            total += member_calls(member, self.config, self.today)
+            total += member_calls(member, self.config, self.today, known)
         return total

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
 from typing import Any
 
 from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.disclosure import withhold_report
 from crowdtwist_plugin.errors import ResponseError
+from crowdtwist_plugin.knowledge import FleetKnowledge, Knowledge, ProgramReadings, fingerprint
 from crowdtwist_plugin.lookup import Subject, find_subjects
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttles
 from crowdtwist_plugin.pages import collection_of, fetch_list, fetch_numbered, fetch_paged
 from crowdtwist_plugin.progress import Progress
+from crowdtwist_plugin.readings import UNDATED
 from crowdtwist_plugin.redemption_dates import (
     OLDER_THAN_UNDATED,
     date_value,
     earlier_windows,
-    holds_one_between,
+    one_between,
     plan_problem,
     utc_day,
 )
@@ -33,13 +36,16 @@ async def handle_access(
     identifiers: Mapping[str, Any],
     options: ClientOptions,
     throttles: Throttles | None = None,
+    knowledge: Knowledge | None = None,
 ) -> dict[str, Any]:
     settings = ConnectionSettings.from_mapping(connection)
     wanted = parse_identifiers(identifiers, settings.user_id_type)
     async with open_client(settings, options, throttles) as client:
-        subjects, not_found = await find_subjects(client, wanted)
-        data = await gather_all(collect(client, s) for s in subjects)
+        readings = await program_readings(client, knowledge or Knowledge())
+        subjects, not_found = await find_subjects(client, wanted, readings=readings)
+        data = await gather_all(collect(client, s, readings) for s in subjects)
         stats = client.stats
+        stats.readings = readings.to_json()
     # Credentials leave the records last, once every read is done and repeats are gone.
     report = {
         "integration": INTEGRATION,
@@ -58,7 +64,25 @@ async def handle_access(
     return {**withhold_report(report), "stats": stats.to_json()}
 
 
-async def collect(client: CrowdTwistClient, subject: Subject) -> dict[str, list[Any]]:
+async def program_readings(client: CrowdTwistClient, knowledge: Knowledge) -> ProgramReadings:
+    """The readings this call follows, shared with the fleet when it shares a budget."""
+    settings = client.settings
+    connection = fingerprint(settings.api_key.reveal(), settings.api_origin, settings.pos_origin)
+    fleet = None if client.fleet is None else FleetKnowledge(client.fleet, connection)
+    readings = ProgramReadings(
+        dict(settings.pinned_readings),
+        connection,
+        knowledge,
+        fleet,
+        decide=settings.decide_readings,
+    )
+    await readings.load()
+    return readings
+
+
+async def collect(
+    client: CrowdTwistClient, subject: Subject, readings: ProgramReadings
+) -> dict[str, list[Any]]:
     """Every category for one user, addressed by numeric id with ``id_type=id``."""
     user = {"user_id": subject.crowdtwist_id}
     by_id = {"id_type": "id"}
@@ -82,15 +106,19 @@ async def collect(client: CrowdTwistClient, subject: Subject) -> dict[str, list[
             ("submitted_receipts", "receipts"),
             absent_codes=frozenset({"receipt_scanning_inactive"}),
         ),
-        "redemptions": redemptions(client, subject.crowdtwist_id, subject.profile or {}),
+        "redemptions": redemptions(client, subject.crowdtwist_id, subject.profile or {}, readings),
     }
     results = await gather_all(fetches.values())
     return dict(zip(fetches, results, strict=True))
 
 
 async def redemptions(
-    client: CrowdTwistClient, crowdtwist_id: int, profile: Mapping[str, Any]
+    client: CrowdTwistClient,
+    crowdtwist_id: int,
+    profile: Mapping[str, Any],
+    readings: ProgramReadings,
 ) -> list[Any]:
+    """Every redemption of the user, read back to the plan's start."""
     params: dict[str, str | int] = {"id_type": "id", "page_size": endpoints.REDEMPTIONS_PAGE_SIZE}
     # One progress for the collection, whatever number of date windows it takes.
     progress = Progress(collection_of(endpoints.REDEMPTIONS))
@@ -114,13 +142,38 @@ async def redemptions(
         raise ResponseError(
             f"the profile's date_created: {problem}", endpoint=endpoints.PROFILE.name
         )
+    return await read_redemptions(read, params, start, today, readings)
+
+
+Read = Callable[[Mapping[str, str | int]], Awaitable[list[Any]]]
+
+
+async def read_redemptions(
+    read: Read,
+    params: Mapping[str, str | int],
+    start: date,
+    today: date,
+    readings: ProgramReadings,
+) -> list[Any]:
+    """The undated answer, then the year windows back to ``start`` unless the undated
+    answer is known or proven to hold everything. A window's redemption older than an
+    undated last-365-days answer could hold proves that reading."""
     undated = await read(params)
-    if holds_one_between(undated, start, today - OLDER_THAN_UNDATED):
+    older = today - OLDER_THAN_UNDATED
+    plan = earlier_windows(start, today)
+    if (dated := one_between(undated, start, older)) is not None:
+        await readings.proved(UNDATED, "everything", f"undated answer held a {dated} redemption")
+        return undated
+    if readings.value(UNDATED) == "everything":
+        readings.saved(UNDATED, len(plan))
         return undated
     windows = await gather_all(
         read({**params, "date_start": first.isoformat(), "date_end": last.isoformat()})
-        for first, last in earlier_windows(start, today)
+        for first, last in plan
     )
+    if (dated := one_between([r for w in windows for r in w], start, older)) is not None:
+        evidence = f"a year window held a {dated} redemption the undated answer did not"
+        await readings.proved(UNDATED, "last_365_days", evidence)
     # Windows overlap by a day, and the newest overlaps the undated answer.
     return without_repeats([undated, *windows])
 

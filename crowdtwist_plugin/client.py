@@ -253,7 +253,7 @@ class CrowdTwistClient:
         self._flow = Flow()  # this call's requests take turns with other calls'
         # This call's budget: the fleet's when the connection shares one, else this process's.
         self._budget: Budget = shared or throttle.local
-        self._flow = Flow()  # this call's requests take turns with other calls'
+        self.fleet = shared if isinstance(shared, RedisBudget) else None
         self._send = self.retrying(self._attempt)
 
     def retrying(

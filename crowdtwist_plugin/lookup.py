@@ -4,7 +4,11 @@ Each email is looked up as a profile (``id_type=email``) and through member sear
 ``email_address`` criterion is a begins-with match: only results whose address equals the
 identifier (case-insensitively) are kept. Member search returns only active members
 unless ``is_active`` is sent, and what ``is_active=0`` means is not documented, so both
-``is_active=0`` and ``is_active=1`` are searched. Results merge by CrowdTwist id.
+``is_active=0`` and ``is_active=1`` are searched, unless the reading
+``member_search_is_active_0`` is pinned or proven ``all`` (readings.py): then
+``is_active=0`` alone. An active user the profile lookup found and an ``all`` search did
+not return disproves ``all``: the ``is_active=1`` search is then sent too. Results merge
+by CrowdTwist id.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import attrs
 from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
+from crowdtwist_plugin.knowledge import ProgramReadings
 from crowdtwist_plugin.pacing import Priority
+from crowdtwist_plugin.readings import SEARCH, is_active_member
 from crowdtwist_plugin.settings import Identifier, UserIdType, email_key
 from crowdtwist_plugin.tasks import gather_all
 
@@ -132,36 +138,108 @@ async def profile_by(
     return reply.json_object()
 
 
+async def _search(
+    client: CrowdTwistClient, criteria: dict[str, Any], is_active: str
+) -> list[dict[str, Any]]:
+    reply = await client.request(
+        endpoints.MEMBER_SEARCH,
+        params={"is_active": is_active},
+        json_body=criteria,
+        priority=URGENT,
+    )
+    if reply.user_not_found:
+        return []
+    return [m for m in reply.records(("members",)) if isinstance(m, dict)]
+
+
+@attrs.frozen
+class Searched:
+    """A member search's results; ``one_sided``: only ``is_active=0`` was sent (``all``)."""
+
+    members: list[dict[str, Any]]
+    one_sided: bool = False
+
+
 async def search_members(
     client: CrowdTwistClient, criteria: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    async def one(flag: str) -> list[Any]:
-        reply = await client.request(
-            endpoints.MEMBER_SEARCH,
-            params={"is_active": flag},
-            json_body=criteria,
-            priority=URGENT,
-        )
-        if reply.user_not_found:
-            return []
-        return reply.records(("members",))
+    """Every member the criteria match, active or not: both ``is_active`` values."""
+    return (await searched(client, criteria, None)).members
 
-    found = await gather_all(one(flag) for flag in ACTIVE_FLAGS)
-    return [m for results in found for m in results if isinstance(m, dict)]
+
+async def searched(
+    client: CrowdTwistClient, criteria: dict[str, Any], readings: ProgramReadings | None
+) -> Searched:
+    """Every member the criteria match, as the readings allow (see the module's docstring)."""
+    if readings is not None and readings.value(SEARCH) == "all":
+        readings.saved(SEARCH, 1)
+        return Searched(await _search(client, criteria, "0"), one_sided=True)
+    active, zero = await gather_all(_search(client, criteria, flag) for flag in ACTIVE_FLAGS)
+    if readings is not None:
+        await _what_it_proves(readings, active, zero)
+    return Searched([*active, *zero])
+
+
+async def _what_it_proves(
+    readings: ProgramReadings, active: list[dict[str, Any]], zero: list[dict[str, Any]]
+) -> None:
+    """What the two answers prove about ``is_active=0``, if anything."""
+    if held := sum(map(is_active_member, zero)):
+        evidence = f"an is_active=0 answer held {_members(held)}"
+        await readings.proved(SEARCH, "all", evidence)
+        return
+    in_zero = {as_id(m.get("member_id")) for m in zero}
+    lacked = sum(
+        1 for m in active if is_active_member(m) and as_id(m.get("member_id")) not in in_zero
+    )
+    if lacked:
+        evidence = f"an is_active=0 answer lacked {_members(lacked)} is_active=1 held"
+        await readings.proved(SEARCH, "inactive_only", evidence)
+
+
+def _members(count: int) -> str:
+    return f"{count} active member" + ("" if count == 1 else "s")
+
+
+async def must_hold(
+    client: CrowdTwistClient,
+    readings: ProgramReadings | None,
+    criteria: dict[str, Any],
+    search: Searched,
+    found: tuple[int, dict[str, Any] | None],
+) -> list[dict[str, Any]]:
+    """The search's members, and, when a one-sided search lacks the active user the
+    profile lookup found (``found``: id and profile), the ``is_active=1`` answer too."""
+    user_id, profile = found
+    members = search.members
+    if readings is None or not search.one_sided or not is_active_member(profile):
+        return members
+    if any(as_id(m.get("member_id")) == user_id for m in members):
+        return members
+    evidence = "the profile lookup found an active member an is_active=0 answer lacked"
+    await readings.proved(SEARCH, "inactive_only", evidence)
+    readings.saved(SEARCH, -1)  # the saving counted for this search did not hold
+    return [*members, *await _search(client, criteria, "1")]
 
 
 async def _hits(
-    client: CrowdTwistClient, identifier: Identifier, user_id_type: UserIdType
+    client: CrowdTwistClient,
+    identifier: Identifier,
+    user_id_type: UserIdType,
+    readings: ProgramReadings | None,
 ) -> list[_Hit]:
     plan = LookupPlan.of(identifier, user_id_type)
     searches: list[Awaitable[Any]] = [
         profile_by(client, identifier.value, plan.id_type),
-        search_members(client, plan.criteria),
+        searched(client, plan.criteria, readings),
     ]
-    profile, members = await gather_all(searches)
+    profile, search = await gather_all(searches)
+    members = search.members
     hits = []
     if (profile_id := plan.profile_is(identifier, profile)) is not None:
         hits.append(_Hit(profile_id, profile=profile))
+        found = (profile_id, profile)
+        members = await must_hold(client, readings, plan.criteria, search, found)
     hits.extend(
         _Hit(member_id, member=member) for member_id, member in plan.members_of(identifier, members)
     )
@@ -188,7 +266,9 @@ def _merge(found: Iterable[tuple[Identifier, list[_Hit]]]) -> tuple[list[Subject
     return sorted(subjects.values(), key=lambda s: s.crowdtwist_id), not_found
 
 
-async def _complete(client: CrowdTwistClient, subject: Subject) -> Subject:
+async def _complete(
+    client: CrowdTwistClient, subject: Subject, readings: ProgramReadings | None
+) -> Subject:
     """Fill in the profile and member records a subject's lookups did not return."""
     profile, members = subject.profile, subject.members
     if profile is None:
@@ -199,7 +279,10 @@ async def _complete(client: CrowdTwistClient, subject: Subject) -> Subject:
                 endpoint=endpoints.PROFILE.name,
             )
     if not members:
-        found = await search_members(client, {"member_id": subject.crowdtwist_id})
+        criteria = {"member_id": subject.crowdtwist_id}
+        search = await searched(client, criteria, readings)
+        user = (subject.crowdtwist_id, profile)
+        found = await must_hold(client, readings, criteria, search, user)
         members = tuple(m for m in found if as_id(m.get("member_id")) == subject.crowdtwist_id)
         members = tuple(m for i, m in enumerate(members) if m not in members[:i])
     return attrs.evolve(subject, profile=profile, members=members)
@@ -210,14 +293,16 @@ async def find_subjects(
     identifiers: Sequence[Identifier],
     *,
     complete: bool = True,
+    readings: ProgramReadings | None = None,
 ) -> tuple[list[Subject], list[str]]:
     """The distinct users the identifiers lead to, and the identifiers that led nowhere.
 
-    With ``complete`` every subject also carries its profile and member records.
+    With ``complete`` every subject also carries its profile and member records. Without
+    ``readings`` (deletion, erasure checks) both ``is_active`` values are always searched.
     """
     user_id_type = client.settings.user_id_type
-    found = await gather_all(_hits(client, i, user_id_type) for i in identifiers)
+    found = await gather_all(_hits(client, i, user_id_type, readings) for i in identifiers)
     subjects, not_found = _merge(zip(identifiers, found, strict=True))
     if complete:
-        subjects = await gather_all(_complete(client, s) for s in subjects)
+        subjects = await gather_all(_complete(client, s, readings) for s in subjects)
     return subjects, not_found

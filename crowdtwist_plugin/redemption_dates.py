@@ -77,8 +77,8 @@ def date_value(record: Any) -> str | int | None:
     return None
 
 
-def holds_one_between(records: list[Any], since: date, before: date) -> bool:
-    """Whether a record's date (its first date field that parses) lies in [since, before).
+def one_between(records: list[Any], since: date, before: date) -> date | None:
+    """The date of a record (its first date field that parses) in [since, before), if any.
 
     A date before ``since`` (the plan's start) proves nothing: 0 or 1970 is more likely a
     placeholder than a redemption, and trusting it would skip every window.
@@ -92,11 +92,11 @@ def holds_one_between(records: list[Any], since: date, before: date) -> bool:
             value = record.get(field)
             if type(value) is int:  # unix seconds, the usual form: no date object needed
                 if low <= value < high:
-                    return True
+                    return utc_day(value)
                 break
             when = utc_day(value)
             if when is not None:
                 if since <= when < before:
-                    return True
+                    return when
                 break
-    return False
+    return None

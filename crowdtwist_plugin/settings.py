@@ -15,6 +15,7 @@ import attrs
 from yarl import URL
 
 from crowdtwist_plugin.errors import ConfigurationError, Detached
+from crowdtwist_plugin.readings import SEARCH, UNDATED, UNKNOWN, VALUES
 from crowdtwist_plugin.redemption_dates import plan_problem
 from crowdtwist_plugin.redis_url import RedisURL
 from crowdtwist_plugin.secret import Secret
@@ -43,6 +44,9 @@ CONNECTION_KEYS = frozenset(
         "verify_erasure",
         "rate_limit_redis_url",
         "redemptions_since",
+        UNDATED,
+        SEARCH,
+        "decide_readings",
     }
 )
 # CrowdTwist started in 2009: no redemption it records is older, unless a program imported
@@ -91,6 +95,10 @@ class ConnectionSettings:
     rate_limit_redis_url: RedisURL | None = None
     # The earliest day a redemption may be dated (see access.py).
     redemptions_since: date = CROWDTWIST_START
+    # The API's undocumented readings the operator pins (readings.py): name -> value.
+    pinned_readings: tuple[tuple[str, str], ...] = ()
+    # Read as if no reading were known, to decide them (host-stub probe).
+    decide_readings: bool = False
     # "hmac": main-host calls are signed (signing.py); POS keeps the API key either way.
     auth: Auth = "api_key"
     hmac_public_key: str | None = None
@@ -141,6 +149,8 @@ class ConnectionSettings:
             verify_erasure=_flag(connection, "verify_erasure", default=True),
             rate_limit_redis_url=_redis_url(connection.get("rate_limit_redis_url")),
             redemptions_since=_since(connection.get("redemptions_since")),
+            pinned_readings=_readings(connection),
+            decide_readings=_flag(connection, "decide_readings"),
             **_hmac(connection),
         )
         if settings.requests_per_second * 60 < MIN_REQUESTS_PER_MINUTE:
@@ -172,6 +182,19 @@ def _since(value: object) -> date:
     if problem is not None:
         raise ConfigurationError(f"redemptions_since: {problem}")
     return day
+
+
+def _readings(connection: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    pinned = []
+    for name, values in VALUES.items():
+        value = connection.get(name, UNKNOWN)
+        if value not in values:
+            raise ConfigurationError(
+                f"{name} must be one of {', '.join(values)}, got {_short(value)}"
+            )
+        if value != UNKNOWN:
+            pinned.append((name, value))
+    return tuple(pinned)
 
 
 def _hmac(connection: Mapping[str, Any]) -> dict[str, Any]:

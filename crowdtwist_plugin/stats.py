@@ -27,6 +27,8 @@ class CallStats:
     budget_wait_s: float = 0.0
     # Requests spent proving an erasure (``erasure.py``); None when none was checked.
     verification_requests: int | None = None
+    # How the call used the API's undocumented readings (``readings.py``); None: not used.
+    readings: dict[str, Any] | None = None
     _waiters: int = 0
     _waiting_since: float = 0.0
 
@@ -55,4 +57,6 @@ class CallStats:
         }
         if self.verification_requests is not None:
             cost["verification_requests"] = self.verification_requests
+        if self.readings is not None:
+            cost["readings"] = self.readings
         return cost

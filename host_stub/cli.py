@@ -62,6 +62,11 @@ values per category; emails compared with ASCII letters lower-cased) is already 
 this integration, it is followed instead of submitted again; two delete commands started
 together create one request. A request another host-stub process is working on is not
 touched: the command waits for it (or, with --no-wait, says so)."""
+PROBE_HELP = """\
+Run the reads that decide each of the integration's undocumented readings (as if none
+were known) for an operator's test member, print what the answers prove with the
+evidence, and the settings lines that pin them. The member's data is neither printed nor
+stored. Exit 1 when the answers contradict a reading the settings file pins."""
 RESUME_HELP = """\
 Continue every open deletion in the store (after a restart, an outage or --no-wait). A
 request another live process is working on is watched, not touched; one whose owner
@@ -122,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     evidence.add_argument("request_id", nargs="?")
     evidence.add_argument("--output", type=Path, metavar="FILE", help="the JSON record's path")
     evidence.add_argument("--check", type=Path, metavar="FILE", help="verify a written record")
+    probe = sub.add_parser(
+        "probe",
+        help="decide the API's undocumented readings with a test member",
+        description=PROBE_HELP,
+    )
+    probe.add_argument("--email", required=True, metavar="E", help="an operator's test member")
     resume = sub.add_parser("resume", help="continue every open deletion", description=RESUME_HELP)
     _add_poll_args(resume)
     sub.add_parser("sandbox", help="run the local CrowdTwist sandbox (see: sandbox --help)")
@@ -233,6 +244,10 @@ async def _run_command(args: argparse.Namespace, runner: Runner, console: Consol
             mark = "ok  " if item.get("ok") else "FAIL"
             console.print(f"{mark} {item.get('name')}: {item.get('detail')}")
         return EXIT_OK if result.get("ok") else EXIT_FAILED
+    if args.command == "probe":
+        from host_stub.probe import probe
+
+        return await probe(runner, args.email, console)
     deletions = Deletions(runner, Claims(runner.store))
     if args.command == "resume":
         if not deletions.open_requests():

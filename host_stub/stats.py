@@ -52,6 +52,8 @@ def accumulate(stored: Mapping[str, Any] | None, latest: Mapping[str, Any] | Non
         before = _number(total.get(key)) or 0
         summed = before + value
         total[key] = round(summed, 3) if key in SECONDS else summed
+    if isinstance(latest.get("readings"), Mapping):  # what the latest call followed
+        total["readings"] = dict(latest["readings"])
     endpoints = latest.get("by_endpoint")
     if isinstance(endpoints, Mapping):
         counted = total.get("by_endpoint")
@@ -95,7 +97,31 @@ def summary(stats: Mapping[str, Any] | None) -> str | None:
         parts.append(f"waited {waited:.1f} s for the budget")
     if elapsed is not None:
         parts.append(f"{elapsed:.1f} s in all")
+    if (readings := readings_summary(stats.get("readings"))) is not None:
+        parts.append(readings)
     return ", ".join(parts) if parts else None
+
+
+def readings_summary(readings: Any) -> str | None:
+    """``readings: redemption_history_undated everything (learned, saved 17), ...``: how a
+    call used the API's undocumented readings (a plugin's ``stats.readings``)."""
+    if not isinstance(readings, Mapping) or not readings:
+        return None
+    described = []
+    for name, use in sorted(readings.items()):
+        if not isinstance(use, Mapping):
+            continue
+        used, value = str(use.get("used", "?")), str(use.get("value", "?"))
+        detail = [used] if used != "unknown" else []
+        saved = _number(use.get("saved_requests"))
+        if saved:
+            detail.append(f"saved {saved:g}")
+        if isinstance(use.get("contradicted_by"), str):
+            detail.append(f"contradicted, followed {use.get('followed')}")
+        elif isinstance(proved := use.get("proved"), Mapping) and used == "unknown":
+            detail.append(f"proved {proved.get('value')}")
+        described.append(f"{name} {value}" + (f" ({', '.join(detail)})" if detail else ""))
+    return f"readings: {'; '.join(described)}" if described else None
 
 
 def stored_summary(stored: Mapping[str, Any] | None) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from .deletions import DeletionBook
-from .people import DEMO_PEOPLE, DemoPerson, scale_person
+from .people import DEMO_PEOPLE, DemoPerson, population_person, scale_person
 from .profiles import profile_for
 from .sandbox_config import SandboxConfig
 from .seed import IdSource, Records, generate_records, program_activities
@@ -65,10 +65,14 @@ class Store:
     def build(cls, config: SandboxConfig, anchor: int) -> Store:
         rng = random.Random(config.seed)
         ids = IdSource()
-        people: Iterable[DemoPerson] = list(DEMO_PEOPLE.values()) + [
-            scale_person(i, config.scale_records, config.scale_redemption_days)
-            for i in range(config.scale_users)
-        ]
+        people: Iterable[DemoPerson] = (
+            list(DEMO_PEOPLE.values())
+            + [
+                scale_person(i, config.scale_records, config.scale_redemption_days)
+                for i in range(config.scale_users)
+            ]
+            + [population_person(i, config.seed) for i in range(config.population)]
+        )
         members = {
             person.crowdtwist_id: Member(
                 person,

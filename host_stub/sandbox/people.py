@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import types
 from collections.abc import Mapping
 
@@ -208,6 +209,9 @@ DEMO_PEOPLE: Mapping[str, DemoPerson] = types.MappingProxyType(
 )
 
 SCALE_ID_BASE = 900_000_000
+POPULATION_ID_BASE = 800_000_000
+# One in this many population members also has redemptions older than a year.
+POPULATION_OLD_EVERY = 10
 
 
 def scale_person(index: int, records: int, redemption_days: int) -> DemoPerson:
@@ -225,4 +229,26 @@ def scale_person(index: int, records: int, redemption_days: int) -> DemoPerson:
         redeemable_points=100,
         records=RecordCounts(3, records, 3, records, records, records, 0),
         timeline=Timeline(redemption_days=redemption_days),
+    )
+
+
+def population_person(index: int, seed: int) -> DemoPerson:
+    """The ``index``-th typical member of ``--population``: 0-20 records a category, drawn
+    from ``seed`` and ``index``; redemptions within the last year, and for one member in
+    ``POPULATION_OLD_EVERY`` (the first among them) 1-3 older ones too."""
+    rng = random.Random(f"{seed}:population:{index}")
+    categories = ("activities", "activity_history", "rewards", "receipts", "purchases")
+    draw = {category: rng.randint(0, 20) for category in (*categories, "redemptions")}
+    old = rng.randint(1, 3) if index % POPULATION_OLD_EVERY == 0 else 0
+    return DemoPerson(
+        email=f"typical-{index}@population.example.com",
+        third_party_id=f"TYPICAL-{index}",
+        crowdtwist_id=POPULATION_ID_BASE + index,
+        username=f"typical{index}",
+        is_active=True,
+        note="population member",
+        first_name="Typical",
+        last_name=f"Member{index}",
+        records=RecordCounts(**draw, old_redemptions=old),
+        timeline=Timeline(redemption_days=RECENT_REDEMPTION_DAYS, created_days_ago=(30, 700)),
     )

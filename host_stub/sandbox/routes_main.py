@@ -58,10 +58,12 @@ async def member_search(request: web.Request) -> web.Response:
     except ValueError:
         raise param_error("The request body must be JSON") from None
     query = parse_query(body)
+    state = state_of(request)
+    everyone = not active and state.config.member_search_is_active_0 == "all"
     found = [
         summary(member)
-        for member in state_of(request).store.existing()
-        if member.profile["is_active"] is active and query.matches(member)
+        for member in state.store.existing()
+        if (everyone or member.profile["is_active"] is active) and query.matches(member)
     ]
     return _json(sorted(found, key=lambda m: int(m["member_id"])))
 

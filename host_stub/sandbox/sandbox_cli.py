@@ -12,6 +12,7 @@ import sys
 
 from .people import DEMO_PEOPLE
 from .sandbox_config import (
+    INACTIVE_SEARCH_READINGS,
     REDEMPTION_LIST_KEYS,
     UNDATED_REDEMPTION_READINGS,
     SandboxConfig,
@@ -91,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     add("--scale-users", type=int, default=0, help="extra benchmark members")
     add("--scale-records", type=int, default=0, help="records per paged category per extra member")
     add(
+        "--population",
+        type=int,
+        default=0,
+        help="typical members typical-<i>@population.example.com (0-20 records a category)",
+    )
+    add(
         "--scale-redemption-days",
         type=int,
         default=defaults.scale_redemption_days,
@@ -115,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=UNDATED_REDEMPTION_READINGS,
         default=defaults.redemption_history_undated,
         help="what redemption history without dates returns (default: %(default)s)",
+    )
+    add(
+        "--member-search-is-active-0",
+        choices=INACTIVE_SEARCH_READINGS,
+        default=defaults.member_search_is_active_0,
+        help="what member search with is_active=0 returns (default: %(default)s)",
     )
     add(
         "--legacy-history-page-clamp",

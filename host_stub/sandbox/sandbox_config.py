@@ -16,6 +16,8 @@ REDEMPTION_LIST_KEYS = ("rewards", "redemptions")
 DELETION_STATUS_PATHS = ("users/delete", "user_deletion")
 UndatedRedemptions = Literal["last_365_days", "everything"]
 UNDATED_REDEMPTION_READINGS: tuple[UndatedRedemptions, ...] = get_args(UndatedRedemptions)
+InactiveSearch = Literal["inactive_only", "all"]
+INACTIVE_SEARCH_READINGS: tuple[InactiveSearch, ...] = get_args(InactiveSearch)
 LEGACY_HISTORY_PAGE_CLAMP: int | None = 25
 # What fits ``CTApiV2Auth [public key]:[signature]``: no whitespace, no colon.
 _PUBLIC_KEY = re.compile(r"[^\s:]+")
@@ -57,6 +59,8 @@ class SandboxConfig:
     - ``redemption_history_undated``: what redemption history answers when neither
       ``date_start`` nor ``date_end`` is sent: ``"last_365_days"`` or ``"everything"`` (all of
       the member's redemptions). Dated requests follow the documented rules either way.
+    - ``member_search_is_active_0``: what a member search with ``is_active=0`` (or
+      ``false``) returns: ``"inactive_only"`` or ``"all"`` (active members too).
     - ``legacy_history_page_clamp``: the largest ``page_size`` the legacy activity history
       honours; larger sizes are clamped silently. ``None``: no clamp.
 
@@ -78,6 +82,8 @@ class SandboxConfig:
     seed: int = 20261127
     scale_users: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     scale_records: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    # Typical members (``typical-<i>@population.example.com``) for the population benchmark.
+    population: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     rate_limit_per_second: float | None = None
     bucket_capacity: int = attrs.field(default=10, validator=attrs.validators.ge(1))
     retry_after: str | None = None
@@ -100,6 +106,9 @@ class SandboxConfig:
     today: datetime.date | None = None
     redemption_history_undated: UndatedRedemptions = attrs.field(
         default="last_365_days", validator=attrs.validators.in_(UNDATED_REDEMPTION_READINGS)
+    )
+    member_search_is_active_0: InactiveSearch = attrs.field(
+        default="inactive_only", validator=attrs.validators.in_(INACTIVE_SEARCH_READINGS)
     )
     legacy_history_page_clamp: int | None = attrs.field(
         default=LEGACY_HISTORY_PAGE_CLAMP,

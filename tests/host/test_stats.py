@@ -92,3 +92,37 @@ def test_garbage_in_stored_or_new_stats_is_skipped() -> None:
     }
     assert stored_summary({"calls": 2}) is None
     assert stored_summary("junk") is None  # type: ignore[arg-type]
+
+
+READINGS = {
+    "redemption_history_undated": {
+        "used": "learned",
+        "value": "everything",
+        "saved_requests": 17,
+        "learned_at": "2026-12-03T10:00:00+00:00",
+        "evidence": "undated answer held a 2024-01-05 redemption",
+    },
+    "member_search_is_active_0": {
+        "used": "pinned",
+        "value": "all",
+        "saved_requests": 0,
+        "contradicted_by": "the profile lookup found an active member an is_active=0 answer lacked",
+        "followed": "inactive_only",
+    },
+}
+
+
+def test_the_cost_line_says_how_each_reading_was_used() -> None:
+    line = summary({"requests": 9, "readings": READINGS})
+    assert line == (
+        "9 requests, readings: member_search_is_active_0 all (pinned, contradicted, followed "
+        "inactive_only); redemption_history_undated everything (learned, saved 17)"
+    )
+    stored = accumulate(None, {"requests": 9, "readings": READINGS})
+    assert stored["total"]["readings"] == READINGS
+    assert stored_summary(stored) == line
+
+
+@pytest.mark.parametrize("readings", [None, [], {}, {"x": 3}, {"x": {"used": 1}}, "text"])
+def test_odd_readings_never_fail_the_cost_line(readings: Any) -> None:
+    assert summary({"requests": 1, "readings": readings}) is not None

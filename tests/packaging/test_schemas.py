@@ -103,6 +103,9 @@ def test_connection_schema_names_exactly_the_contract_keys() -> None:
         "auth",
         "hmac_public_key",
         "hmac_private_key",
+        "redemption_history_undated",
+        "member_search_is_active_0",
+        "decide_readings",
     }
 
 
@@ -381,6 +384,15 @@ REFUSED_CONNECTIONS: list[tuple[dict[str, Any], str]] = [
     ({**GOOD_CONNECTION, **HMAC, "hmac_private_key": ""}, "hmac_private_key is required"),
     ({**GOOD_CONNECTION, "hmac_private_key": "private-1"}, "but auth is 'api_key'"),
     ({"api_subdomain": "api1", "pos_subdomain": "pos1", **HMAC}, "api_key is required"),
+    (
+        {**GOOD_CONNECTION, "redemption_history_undated": "all"},
+        "redemption_history_undated must be one of unknown, everything, last_365_days",
+    ),
+    (
+        {**GOOD_CONNECTION, "member_search_is_active_0": True},
+        "member_search_is_active_0 must be one of unknown, all, inactive_only, got True",
+    ),
+    ({**GOOD_CONNECTION, "decide_readings": "yes"}, "must be true or false"),
 ]
 
 
