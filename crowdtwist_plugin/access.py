@@ -21,6 +21,7 @@ from crowdtwist_plugin.progress import Progress
 from crowdtwist_plugin.readings import UNDATED
 from crowdtwist_plugin.redemption_dates import (
     OLDER_THAN_UNDATED,
+    PROVES_EVERYTHING,
     date_value,
     earlier_windows,
     one_between,
@@ -162,7 +163,9 @@ async def read_redemptions(
     older = today - OLDER_THAN_UNDATED
     plan = earlier_windows(start, today)
     if (dated := one_between(undated, start, older)) is not None:
-        await readings.proved(UNDATED, "everything", f"undated answer held a {dated} redemption")
+        evidence = f"undated answer held a redemption of {dated:%Y-%m}"
+        firm = dated < today - PROVES_EVERYTHING
+        await readings.proved(UNDATED, "everything", evidence, remember=firm)
         return undated
     if readings.value(UNDATED) == "everything":
         readings.saved(UNDATED, len(plan))
@@ -172,7 +175,7 @@ async def read_redemptions(
         for first, last in plan
     )
     if (dated := one_between([r for w in windows for r in w], start, older)) is not None:
-        evidence = f"a year window held a {dated} redemption the undated answer did not"
+        evidence = f"a year window held a redemption of {dated:%Y-%m} the undated answer did not"
         await readings.proved(UNDATED, "last_365_days", evidence)
     # Windows overlap by a day, and the newest overlaps the undated answer.
     return without_repeats([undated, *windows])

@@ -17,8 +17,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
+
 from crowdtwist_plugin.pacing.redis_budget import BudgetStoreError, RedisBudget
-from crowdtwist_plugin.readings import UNKNOWN, VALUES, Learned, ReadingUse
+from crowdtwist_plugin.readings import SAFE, UNKNOWN, VALUES, Learned, ReadingUse
 
 logger = logging.getLogger(__name__)
 FLEET_PREFIX = "crowdtwist-readings:"
@@ -29,6 +31,17 @@ Now = Callable[[], datetime]
 def fingerprint(api_key: str, api_origin: str, pos_origin: str) -> str:
     material = "\n".join(("crowdtwist-readings/1", api_key, api_origin, pos_origin))
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _age(learned: Learned, now: Now) -> float:
+    """Seconds since ``learned`` was proven; a timestamp that does not parse is too old."""
+    try:
+        at = datetime.fromisoformat(learned.at)
+    except ValueError:
+        return float("inf")
+    if at.tzinfo is None:
+        return float("inf")
+    return (now() - at).total_seconds()
 
 
 class Knowledge:
@@ -45,8 +58,7 @@ class Knowledge:
             learned = self._learned.get((connection, name))
         if learned is None:
             return None
-        age = self._now() - datetime.fromisoformat(learned.at)
-        return learned if age.total_seconds() < FLEET_TTL else None
+        return learned if _age(learned, self._now) < FLEET_TTL else None
 
     def put(self, connection: str, name: str, learned: Learned) -> None:
         with self._lock:
@@ -112,9 +124,7 @@ class ProgramReadings:
         shared = await self._fleet_readings()
         for name in VALUES:
             pinned = self._pinned.get(name, UNKNOWN)
-            learned = shared.get(name) or self._knowledge.get(self._connection, name)
-            if learned is not None and learned.value not in VALUES[name]:
-                learned = None
+            learned = self._newest(name, shared.get(name))
             if self._decide:
                 use = ReadingUse("unknown", UNKNOWN)
             elif pinned != UNKNOWN:
@@ -126,6 +136,17 @@ class ProgramReadings:
             self.uses[name] = use
             self._current[name] = use.value
 
+    def _newest(self, name: str, shared: Learned | None) -> Learned | None:
+        """The fleet's or this process's proof, whichever is newer, if still current (a
+        Redis write that failed leaves the process's newer one to win)."""
+        candidates = [shared, self._knowledge.get(self._connection, name)]
+        current = [
+            c
+            for c in candidates
+            if c is not None and c.value in VALUES[name] and _age(c, self._now) < FLEET_TTL
+        ]
+        return max(current, key=lambda c: c.at, default=None)
+
     def value(self, name: str) -> str:
         """The value to act on now (after any evidence this call saw)."""
         return self._current[name]
@@ -133,16 +154,20 @@ class ProgramReadings:
     def saved(self, name: str, requests: int) -> None:
         self.uses[name].saved_requests += requests
 
-    async def proved(self, name: str, value: str, evidence: str) -> None:
-        """A response proved ``value``: follow it, and remember it unless pinned."""
+    async def proved(self, name: str, value: str, evidence: str, *, remember: bool = True) -> None:
+        """A response proved ``value``: follow it, and remember it unless pinned (or
+        ``remember`` is false: evidence too close to a threshold to share)."""
         use = self.uses[name]
         learned = Learned(value, self._now().isoformat(timespec="seconds"), evidence)
-        if use.proved is None or use.proved.value != value:
+        if use.proved is not None and use.proved.value != value:
+            await self._conflict(name, use.proved, learned)
+            return
+        if use.proved is None:
             use.proved = learned
         current = self._current[name]
         if current == value and use.used != "unknown":
             return  # agrees with what is pinned or learned: nothing to remember again
-        if current not in (UNKNOWN, value):
+        if current not in (UNKNOWN, value) and use.contradicted_by is None:
             use.contradicted_by, use.followed = evidence, value
             logger.warning(
                 "CrowdTwist's answers contradict %s = %s (%s): following %s",
@@ -152,8 +177,22 @@ class ProgramReadings:
                 value,
             )
         self._current[name] = value
-        if use.used == "pinned" and not self._decide:
-            return  # the operator's statement stays theirs to change; stats say why
+        if remember and (use.used != "pinned" or self._decide):
+            await self._remember(name, learned)
+
+    async def _conflict(self, name: str, first: Learned, second: Learned) -> None:
+        """Answers of one call proved both values: follow (and remember) the one that
+        skips nothing, and say so."""
+        use, safe = self.uses[name], SAFE[name]
+        use.contradicted_by = f"conflicting evidence: {first.evidence}; {second.evidence}"
+        use.followed = safe
+        logger.warning("CrowdTwist's answers prove both values of %s: following %s", name, safe)
+        if self._current[name] != safe:
+            self._current[name] = safe
+            if use.used != "pinned" or self._decide:
+                await self._remember(name, attrs.evolve(second, value=safe))
+
+    async def _remember(self, name: str, learned: Learned) -> None:
         self._knowledge.put(self._connection, name, learned)
         if self._fleet is not None:
             try:

@@ -207,43 +207,71 @@ async def must_hold(
     criteria: dict[str, Any],
     search: Searched,
     found: tuple[int, dict[str, Any] | None],
-) -> list[dict[str, Any]]:
-    """The search's members, and, when a one-sided search lacks the active user the
-    profile lookup found (``found``: id and profile), the ``is_active=1`` answer too."""
+) -> Searched:
+    """The search, completed with the ``is_active=1`` answer when it was one-sided and lacks
+    the user the profile lookup found (``found``: id and profile): whatever that profile's
+    flag says, since a flag in an unexpected form must not cost the member."""
     user_id, profile = found
-    members = search.members
-    if readings is None or not search.one_sided or not is_active_member(profile):
-        return members
-    if any(as_id(m.get("member_id")) == user_id for m in members):
-        return members
-    evidence = "the profile lookup found an active member an is_active=0 answer lacked"
-    await readings.proved(SEARCH, "inactive_only", evidence)
+    if readings is None or not search.one_sided:
+        return search
+    if any(as_id(m.get("member_id")) == user_id for m in search.members):
+        return search
+    if is_active_member(profile):
+        evidence = "the profile lookup found an active member an is_active=0 answer lacked"
+        await readings.proved(SEARCH, "inactive_only", evidence)
+    return await other_side(client, readings, criteria, search)
+
+
+async def other_side(
+    client: CrowdTwistClient, readings: ProgramReadings, criteria: dict[str, Any], search: Searched
+) -> Searched:
+    """A one-sided search with its ``is_active=1`` answer added."""
     readings.saved(SEARCH, -1)  # the saving counted for this search did not hold
-    return [*members, *await _search(client, criteria, "1")]
+    return Searched([*search.members, *await _search(client, criteria, "1")])
 
 
-async def _hits(
+@attrs.frozen
+class _Lookup:
+    identifier: Identifier
+    plan: LookupPlan
+    profile_hit: _Hit | None
+    search: Searched
+
+    @property
+    def hits(self) -> list[_Hit]:
+        members = self.plan.members_of(self.identifier, self.search.members)
+        found = [_Hit(member_id, member=member) for member_id, member in members]
+        return found if self.profile_hit is None else [self.profile_hit, *found]
+
+
+async def _lookup(
     client: CrowdTwistClient,
     identifier: Identifier,
     user_id_type: UserIdType,
     readings: ProgramReadings | None,
-) -> list[_Hit]:
+) -> _Lookup:
     plan = LookupPlan.of(identifier, user_id_type)
     searches: list[Awaitable[Any]] = [
         profile_by(client, identifier.value, plan.id_type),
         searched(client, plan.criteria, readings),
     ]
     profile, search = await gather_all(searches)
-    members = search.members
-    hits = []
+    profile_hit = None
     if (profile_id := plan.profile_is(identifier, profile)) is not None:
-        hits.append(_Hit(profile_id, profile=profile))
-        found = (profile_id, profile)
-        members = await must_hold(client, readings, plan.criteria, search, found)
-    hits.extend(
-        _Hit(member_id, member=member) for member_id, member in plan.members_of(identifier, members)
-    )
-    return hits
+        profile_hit = _Hit(profile_id, profile=profile)
+        search = await must_hold(client, readings, plan.criteria, search, (profile_id, profile))
+    return _Lookup(identifier, plan, profile_hit, search)
+
+
+async def _after_contradiction(
+    client: CrowdTwistClient, readings: ProgramReadings | None, lookup: _Lookup
+) -> _Lookup:
+    """A lookup whose search went one-sided before another answer of the call disproved
+    ``all``: its ``is_active=1`` answer too."""
+    if readings is None or not lookup.search.one_sided or readings.value(SEARCH) == "all":
+        return lookup
+    search = await other_side(client, readings, lookup.plan.criteria, lookup.search)
+    return attrs.evolve(lookup, search=search)
 
 
 def _merge(found: Iterable[tuple[Identifier, list[_Hit]]]) -> tuple[list[Subject], list[str]]:
@@ -282,7 +310,8 @@ async def _complete(
         criteria = {"member_id": subject.crowdtwist_id}
         search = await searched(client, criteria, readings)
         user = (subject.crowdtwist_id, profile)
-        found = await must_hold(client, readings, criteria, search, user)
+        search = await must_hold(client, readings, criteria, search, user)
+        found = search.members
         members = tuple(m for m in found if as_id(m.get("member_id")) == subject.crowdtwist_id)
         members = tuple(m for i, m in enumerate(members) if m not in members[:i])
     return attrs.evolve(subject, profile=profile, members=members)
@@ -301,8 +330,9 @@ async def find_subjects(
     ``readings`` (deletion, erasure checks) both ``is_active`` values are always searched.
     """
     user_id_type = client.settings.user_id_type
-    found = await gather_all(_hits(client, i, user_id_type, readings) for i in identifiers)
-    subjects, not_found = _merge(zip(identifiers, found, strict=True))
+    lookups = await gather_all(_lookup(client, i, user_id_type, readings) for i in identifiers)
+    lookups = await gather_all(_after_contradiction(client, readings, x) for x in lookups)
+    subjects, not_found = _merge((x.identifier, x.hits) for x in lookups)
     if complete:
         subjects = await gather_all(_complete(client, s, readings) for s in subjects)
     return subjects, not_found

@@ -30,8 +30,10 @@ VALUES: dict[str, tuple[str, ...]] = {
     UNDATED: (UNKNOWN, "everything", "last_365_days"),
     SEARCH: (UNKNOWN, "all", "inactive_only"),
 }
-# The value that lets a call skip requests; the other known value saves nothing.
+# The value that lets a call skip requests; the other known value saves nothing, and is
+# what a call follows when its answers prove both (it skips nothing).
 SAVING: dict[str, str] = {UNDATED: "everything", SEARCH: "all"}
+SAFE: dict[str, str] = {UNDATED: "last_365_days", SEARCH: "inactive_only"}
 Used = Literal["pinned", "learned", "unknown"]
 
 

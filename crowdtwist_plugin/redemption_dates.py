@@ -21,6 +21,9 @@ REDEMPTION_WINDOW = timedelta(days=364)
 UNDATED_SURELY_COVERS = timedelta(days=358)
 # A redemption this old cannot be in a last-365-days answer, whatever the time zone.
 OLDER_THAN_UNDATED = timedelta(days=370)
+# Older than this, a redemption in an undated answer is remembered as proof that the answer
+# holds everything: a month of margin, so a host clock days ahead proves nothing wrongly.
+PROVES_EVERYTHING = timedelta(days=400)
 # The redemption record's fields are not documented; these are the date fields CrowdTwist's
 # redemption feeds use. A record without one proves nothing, and the windows are read.
 REDEMPTION_DATE_FIELDS = ("order_date", "orderDate", "redemption_date", "date_redeemed")
@@ -78,25 +81,29 @@ def date_value(record: Any) -> str | int | None:
 
 
 def one_between(records: list[Any], since: date, before: date) -> date | None:
-    """The date of a record (its first date field that parses) in [since, before), if any.
+    """The oldest date of a record (its first date field that parses) in [since, before),
+    if any: the strongest evidence the records hold.
 
     A date before ``since`` (the plan's start) proves nothing: 0 or 1970 is more likely a
     placeholder than a redemption, and trusting it would skip every window.
     """
     low = int(datetime.combine(since, time(), UTC).timestamp())
     high = int(datetime.combine(before, time(), UTC).timestamp())
+    oldest_unix: int | None = None
+    oldest: date | None = None
     for record in records:  # a plain loop: thousands of records, no call per record
         if not isinstance(record, dict):
             continue
         for field in REDEMPTION_DATE_FIELDS:
             value = record.get(field)
             if type(value) is int:  # unix seconds, the usual form: no date object needed
-                if low <= value < high:
-                    return utc_day(value)
+                if low <= value < high and (oldest_unix is None or value < oldest_unix):
+                    oldest_unix = value
                 break
             when = utc_day(value)
             if when is not None:
-                if since <= when < before:
-                    return when
+                if since <= when < before and (oldest is None or when < oldest):
+                    oldest = when
                 break
-    return None
+    found = [d for d in (oldest, None if oldest_unix is None else utc_day(oldest_unix)) if d]
+    return min(found, default=None)

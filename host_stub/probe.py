@@ -5,7 +5,7 @@ The access hook runs with ``decide_readings = true`` (pinned and learned reading
 ignored, so every deciding read is sent), and what its ``stats.readings`` say was proven
 is printed with the evidence (a date or a count). The report itself, the test member's
 data, is neither printed nor stored. Exit 1 when the answers contradict a reading the
-settings file pins.
+settings file pins, or each other; 2 for a configuration error, as every command.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ UNKNOWN = "unknown"
 
 async def probe(runner: Runner, email: str, console: Console) -> int:
     deciding = attrs.evolve(runner, connection={**runner.connection, "decide_readings": True})
-    output = await deciding.call("handle_access", identifiers={"email": [email]})
+    output = await deciding.unrecorded("handle_access", identifiers={"email": [email]})
     if not output.get("subjects"):
         raise HostError("the test member was not found: probe needs a member that exists")
     readings = (stats_of(output) or {}).get("readings")
@@ -33,9 +33,10 @@ async def probe(runner: Runner, email: str, console: Console) -> int:
         raise HostError(f"{runner.integration} reports no readings: nothing to probe")
     pins, contradicted = [], False
     for name, use in readings.items():
-        proved = use.get("proved") if isinstance(use, Mapping) else None
+        if not isinstance(use, Mapping):
+            continue
         pinned = runner.connection.get(name, UNKNOWN)
-        line, pin, against = _line(name, proved, pinned)
+        line, pin, against = _line(name, use, pinned)
         console.print(line)
         contradicted |= against
         if pin is not None:
@@ -46,9 +47,12 @@ async def probe(runner: Runner, email: str, console: Console) -> int:
     return EXIT_FAILED if contradicted else EXIT_OK
 
 
-def _line(name: str, proved: Any, pinned: Any) -> tuple[str, str | None, bool]:
-    """The reading's line, its settings line (when proven), and whether it contradicts
-    the pinned value."""
+def _line(name: str, use: Mapping[str, Any], pinned: Any) -> tuple[str, str | None, bool]:
+    """The reading's line, its settings line (when proven), and whether the probe fails:
+    the answers contradict the pinned value, or each other."""
+    proved = use.get("proved")
+    if isinstance(use.get("contradicted_by"), str):  # in decide mode: answers disagreed
+        return f"{name}: CONFLICTING evidence ({use['contradicted_by']}): pin nothing", None, True
     if not isinstance(proved, Mapping) or not isinstance(proved.get("value"), str):
         note = "" if pinned == UNKNOWN else f"; the file's {pinned!r} is not checked"
         return f"{name}: not decided by this member (its answers prove neither){note}", None, False

@@ -127,10 +127,15 @@ class Runner:
         )
 
     async def check(self) -> dict[str, Any]:
+        return await self.unrecorded("validate_credentials")
+
+    async def unrecorded(self, hook: str, **kwargs: Any) -> dict[str, Any]:
+        """A call that is no privacy request (nothing stored): a failure is a ``ConfigError``
+        (exit 2) or a ``HostError`` (exit 1), as the plugin's exception says."""
         try:
-            return await self.call("validate_credentials")
+            return await self.call(hook, **kwargs)
         except Exception as exc:
-            failure = classify_failure("validate_credentials", exc)
+            failure = classify_failure(hook, exc)
             if failure.kind == "configuration":
                 raise ConfigError(failure.message) from None
             raise HostError(failure.message) from None

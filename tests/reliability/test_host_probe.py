@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from host_stub.probe import _line
 from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
 from tests.helpers.cli import Cli
 from tests.helpers.host import Host
@@ -80,3 +81,17 @@ def test_a_test_member_not_found_is_said_so(cli: Cli) -> None:
     code, _, err = cli("probe", "--email", "nobody@example.com")
     assert code == 1
     assert "the test member was not found" in err
+
+
+def test_answers_that_disagree_fail_the_probe_and_pin_nothing() -> None:
+    use = {"used": "unknown", "value": "unknown", "contradicted_by": "conflicting evidence: a; b"}
+    line, pin, fails = _line("redemption_history_undated", use, "unknown")
+    assert line.startswith("redemption_history_undated: CONFLICTING evidence")
+    assert (pin, fails) == (None, True)
+
+
+def test_a_bad_pin_is_a_configuration_error(cli: Cli) -> None:
+    cli.write_config(redemption_history_undated="always")
+    code, _, err = cli("probe", "--email", ALICE.email)
+    assert code == 2
+    assert "redemption_history_undated must be one of" in err

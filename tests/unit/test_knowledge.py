@@ -37,3 +37,26 @@ async def test_a_pin_is_not_overwritten_by_evidence_but_the_call_follows_it() ->
     assert readings.value(UNDATED) == "everything"
     assert readings.uses[UNDATED].used == "pinned"
     assert knowledge.get("c", UNDATED) is None  # the pin stays the operator's statement
+
+
+async def test_answers_that_prove_both_values_are_followed_by_the_one_that_skips_nothing() -> None:
+    knowledge = Knowledge()
+    readings = ProgramReadings({}, "c", knowledge)
+    await readings.load()
+    await readings.proved(UNDATED, "everything", "undated answer held a redemption of 2020-01")
+    await readings.proved(UNDATED, "last_365_days", "a year window held a redemption of 2021-02")
+    assert readings.value(UNDATED) == "last_365_days"
+    use = readings.uses[UNDATED].to_json()
+    assert use["contradicted_by"].startswith("conflicting evidence: undated answer held")
+    assert use["followed"] == "last_365_days"
+    learned = knowledge.get("c", UNDATED)
+    assert learned is not None and learned.value == "last_365_days"
+
+
+async def test_evidence_near_the_threshold_is_followed_but_not_remembered() -> None:
+    knowledge = Knowledge()
+    readings = ProgramReadings({}, "c", knowledge)
+    await readings.load()
+    await readings.proved(UNDATED, "everything", "a date", remember=False)
+    assert readings.value(UNDATED) == "everything"
+    assert knowledge.get("c", UNDATED) is None
