@@ -14,10 +14,11 @@ from typing import Any
 import attrs
 
 from crowdtwist_plugin import endpoints
-from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, open_client
+from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.errors import AuthenticationError, CrowdTwistError
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttles
+from crowdtwist_plugin.reply import Endpoint
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
 from crowdtwist_plugin.tasks import gather_all

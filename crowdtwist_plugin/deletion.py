@@ -16,11 +16,12 @@ from typing import Any
 import attrs
 
 from crowdtwist_plugin import endpoints, erasure
-from crowdtwist_plugin.client import CrowdTwistClient, Endpoint, Reply, open_client
+from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError, TransientError
 from crowdtwist_plugin.lookup import find_subjects
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttles
+from crowdtwist_plugin.reply import Endpoint, Reply
 from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_identifiers
 from crowdtwist_plugin.tasks import gather_all
 from crowdtwist_plugin.ticket import FINAL, Reported, Status, Ticket, UserDeletion

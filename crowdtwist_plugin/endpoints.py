@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crowdtwist_plugin.client import Endpoint
+from crowdtwist_plugin.reply import Endpoint
 
 PROFILE = Endpoint("GET", "api", "/v2/users/{user_id}")
 MEMBER_SEARCH = Endpoint("POST", "api", "/v2/members")

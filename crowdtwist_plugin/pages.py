@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crowdtwist_plugin.client import CrowdTwistClient, Endpoint
+from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
 from crowdtwist_plugin.pacing import Priority
 from crowdtwist_plugin.progress import Progress
+from crowdtwist_plugin.reply import Endpoint
 from crowdtwist_plugin.tasks import gather_all
 
 MAX_PAGES = 10_000

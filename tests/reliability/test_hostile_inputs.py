@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from crowdtwist_plugin import endpoints
-from crowdtwist_plugin.client import CrowdTwistClient, Endpoint
+from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import ConfigurationError, CrowdTwistError
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttle
+from crowdtwist_plugin.reply import Endpoint
 from crowdtwist_plugin.settings import ConnectionSettings, parse_identifiers
 from host_stub.sandbox import Sandbox
 from tests.helpers.host import Host, connection_for
