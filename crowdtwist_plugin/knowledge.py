@@ -9,7 +9,6 @@ records: the call goes on with what this process knows.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -21,6 +20,7 @@ import attrs
 
 from crowdtwist_plugin.pacing.redis_budget import BudgetStoreError, RedisBudget
 from crowdtwist_plugin.readings import SAFE, UNKNOWN, VALUES, Learned, ReadingUse
+from crowdtwist_plugin.secret import digest
 
 logger = logging.getLogger(__name__)
 FLEET_PREFIX = "crowdtwist-readings:"
@@ -29,8 +29,7 @@ Now = Callable[[], datetime]
 
 
 def fingerprint(api_key: str, api_origin: str, pos_origin: str) -> str:
-    material = "\n".join(("crowdtwist-readings/1", api_key, api_origin, pos_origin))
-    return hashlib.sha256(material.encode()).hexdigest()
+    return digest("crowdtwist-readings/1", api_key, api_origin, pos_origin)
 
 
 def _age(learned: Learned, now: Now) -> float:

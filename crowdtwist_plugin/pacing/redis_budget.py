@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import importlib.resources
 import math
 import re
@@ -29,6 +28,7 @@ from crowdtwist_plugin.errors import CrowdTwistError, Detached
 from crowdtwist_plugin.pacing import rules
 from crowdtwist_plugin.pacing.rules import Limits, Reservation
 from crowdtwist_plugin.redis_url import RedisURL, url_error
+from crowdtwist_plugin.secret import digest
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -66,8 +66,7 @@ class BudgetStoreError(CrowdTwistError):
 
 def budget_namespace(api_key: str, api_origin: str, pos_origin: str) -> str:
     """The budget's name for one API key and its origins: a sha256, never the key."""
-    material = "\n".join(("crowdtwist-rate-budget/1", api_key, api_origin, pos_origin))
-    return hashlib.sha256(material.encode()).hexdigest()
+    return digest("crowdtwist-rate-budget/1", api_key, api_origin, pos_origin)
 
 
 @functools.cache

@@ -15,7 +15,6 @@ caps that overlap, and on schedule it admits at once and never polls.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import weakref
 
 from asyncio_throttle.throttler import Throttler
@@ -23,6 +22,7 @@ from asyncio_throttle.throttler import Throttler
 from crowdtwist_plugin.options import ClientOptions, Clock, Sleep
 from crowdtwist_plugin.pacing.fair import Flow, Priority, Turn
 from crowdtwist_plugin.pacing.rules import Budget, Limits, LocalBudget
+from crowdtwist_plugin.secret import digest
 from crowdtwist_plugin.settings import ConnectionSettings
 
 # The cap's window is this fraction of the schedule's, so that starts on schedule find
@@ -105,16 +105,13 @@ class Throttles:
 
     def for_settings(self, settings: ConnectionSettings) -> Throttle:
         per_loop = self._per_loop.setdefault(asyncio.get_running_loop(), {})
-        fingerprint = hashlib.sha256(
-            "\n".join(
-                (
-                    settings.api_key.reveal(),
-                    settings.api_origin,
-                    settings.pos_origin,
-                    repr(settings.requests_per_second),
-                )
-            ).encode()
-        ).hexdigest()
+        fingerprint = digest(
+            "crowdtwist-throttle/1",
+            settings.api_key.reveal(),
+            settings.api_origin,
+            settings.pos_origin,
+            repr(settings.requests_per_second),
+        )
         throttle = per_loop.get(fingerprint)
         if throttle is None:
             throttle = per_loop[fingerprint] = Throttle(
