@@ -89,21 +89,20 @@ def one_between(records: list[Any], since: date, before: date) -> date | None:
     """
     low = int(datetime.combine(since, time(), UTC).timestamp())
     high = int(datetime.combine(before, time(), UTC).timestamp())
-    oldest_unix: int | None = None
-    oldest: date | None = None
+    oldest = high  # unix seconds; a day's date counts as its midnight
     for record in records:  # a plain loop: thousands of records, no call per record
         if not isinstance(record, dict):
             continue
         for field in REDEMPTION_DATE_FIELDS:
             value = record.get(field)
             if type(value) is int:  # unix seconds, the usual form: no date object needed
-                if low <= value < high and (oldest_unix is None or value < oldest_unix):
-                    oldest_unix = value
+                if low <= value < oldest:
+                    oldest = value
                 break
             when = utc_day(value)
             if when is not None:
-                if since <= when < before and (oldest is None or when < oldest):
-                    oldest = when
+                midnight = int(datetime.combine(when, time(), UTC).timestamp())
+                if low <= midnight < oldest:
+                    oldest = midnight
                 break
-    found = [d for d in (oldest, None if oldest_unix is None else utc_day(oldest_unix)) if d]
-    return min(found, default=None)
+    return None if oldest == high else utc_day(oldest)
