@@ -30,16 +30,14 @@ VALUES: dict[str, tuple[str, ...]] = {
     UNDATED: (UNKNOWN, "everything", "last_365_days"),
     SEARCH: (UNKNOWN, "all", "inactive_only"),
 }
-# The value that lets a call skip requests; the other known value saves nothing, and is
-# what a call follows when its answers prove both (it skips nothing).
-SAVING: dict[str, str] = {UNDATED: "everything", SEARCH: "all"}
+# The value that skips nothing: what a call follows when its answers prove both.
 SAFE: dict[str, str] = {UNDATED: "last_365_days", SEARCH: "inactive_only"}
 Used = Literal["pinned", "learned", "unknown"]
 
 
 @attrs.frozen
 class Learned:
-    """A reading a response proved: when (UTC, ISO seconds) and the evidence, a date or a
+    """A reading a response proved: when (UTC, ISO seconds) and the evidence, a month or a
     count, never an identifier."""
 
     value: str

@@ -66,7 +66,8 @@ PROBE_HELP = """\
 Run the reads that decide each of the integration's undocumented readings (as if none
 were known) for an operator's test member, print what the answers prove with the
 evidence, and the settings lines that pin them. The member's data is neither printed nor
-stored. Exit 1 when the answers contradict a reading the settings file pins."""
+stored. Exit 1 when the answers contradict a reading the settings file pins, or each
+other."""
 RESUME_HELP = """\
 Continue every open deletion in the store (after a restart, an outage or --no-wait). A
 request another live process is working on is watched, not touched; one whose owner

@@ -3,7 +3,7 @@ operator's test member, and print the settings lines that pin them.
 
 The access hook runs with ``decide_readings = true`` (pinned and learned readings are
 ignored, so every deciding read is sent), and what its ``stats.readings`` say was proven
-is printed with the evidence (a date or a count). The report itself, the test member's
+is printed with the evidence (a month or a count). The report itself, the test member's
 data, is neither printed nor stored. Exit 1 when the answers contradict a reading the
 settings file pins, or each other; 2 for a configuration error, as every command.
 """
