@@ -20,20 +20,16 @@ bench-results/population.json.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
-
-from bench.common import CAPACITY, LATENCY, REPO, TARGET, admin, email, last_json_line, sandbox
+from bench.common import CAPACITY, LATENCY, TARGET, email
 from bench.minimal import GroundTruth
 from bench.report import markdown_table
-from bench.throughput import measure, utc_today
+from bench.throughput import Site, counted_sandbox, run_client
 from host_stub.sandbox import DEMO_PEOPLE
-from host_stub.sandbox.sandbox_cli import parse_config
 
 SUBJECTS = 200
 POOL = 16
@@ -80,30 +76,12 @@ def _connection(mode: str, world: dict[str, str]) -> dict[str, Any]:
 
 
 def run(
-    api: str,
-    pos: str,
-    truth: GroundTruth,
-    emails: Sequence[str],
-    connection: dict[str, Any],
-    warm_up: str = "",
+    site: Site, emails: Sequence[str], connection: dict[str, Any], warm_up: str = ""
 ) -> dict[str, Any]:
-    admin(api, "POST", "reset")
-    command = [sys.executable, "-m", "bench.client", "--api", api, "--pos", pos]
-    command += ["--emails", ",".join(emails), "--limit", str(LIMIT), "--pool", str(POOL)]
-    command += ["--connection", json.dumps(connection), "--warm-up", warm_up]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
-    outcome: dict[str, Any] = last_json_line(done.stdout)
-    if utc_today() != truth.today:
-        raise SystemExit("the UTC day changed during the benchmark: run it again")
-    log = admin(api, "GET", "log")["requests"]
-    minimal = truth.minimal(emails, known=True)
-    result = measure(log, outcome, minimal)
-    # measure() takes T at the throughput scenarios' rate; this scenario's limit is its own.
-    floor = minimal.total() / TARGET_RATE
-    result["floor_T_s"] = round(floor, 2)
-    result["elapsed_over_T"] = round(result["elapsed_s"] / floor, 3)
-    result["after_proof"] = _after_proof(outcome["requests"], emails, truth)
-    result["readings_used"] = _readings_used(outcome["requests"])
+    extra = ["--pool", str(POOL), "--connection", json.dumps(connection), "--warm-up", warm_up]
+    result = run_client(site, emails, limit=LIMIT, extra=extra, known=True)
+    result["after_proof"] = _after_proof(result["requests"], emails, site.truth)
+    result["readings_used"] = _readings_used(result["requests"])
     return result
 
 
@@ -137,19 +115,17 @@ def scenarios() -> dict[str, dict[str, Any]]:
     emails = [population_email(i) for i in range(SUBJECTS)]
     for name, world in WORLDS.items():
         options = [*LIMITED, "--population", str(SUBJECTS), *_options(world)]
-        with sandbox(*options) as (api, pos):
-            truth = GroundTruth(attrs.evolve(parse_config(options), today=utc_today()))
+        with counted_sandbox(*options) as site:
             for mode in MODES:
                 key = f"population, {name}, {mode}"
-                results[key] = run(api, pos, truth, emails, _connection(mode, world))
+                results[key] = run(site, emails, _connection(mode, world))
     world = WORLDS["everything + all"]
     options = [*LIMITED, *HELD_OUT, *_options(world)]
-    with sandbox(*options) as (api, pos):
-        truth = GroundTruth(attrs.evolve(parse_config(options), today=utc_today()))
+    with counted_sandbox(*options) as site:
         for mode in MODES:
             warm_up = DEMO_PEOPLE["alice"].email if mode == "learned" else ""
             connection = _connection(mode, world)
-            results[f"held-out, {mode}"] = run(api, pos, truth, [email(0)], connection, warm_up)
+            results[f"held-out, {mode}"] = run(site, [email(0)], connection, warm_up)
     return results
 
 

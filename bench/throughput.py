@@ -91,7 +91,11 @@ def run_client(
     sequential: bool = False,
     halve_at: float = 0.0,
     profile: Path | None = None,
+    extra: Sequence[str] = (),
+    known: bool = False,
 ) -> dict[str, Any]:
+    """One client process's run; ``extra``: more ``bench.client`` options; ``known``:
+    minimal calls with the sandbox's readings known (``GroundTruth.minimal``)."""
     admin(site.api, "POST", "reset")
     command = [sys.executable, "-m", "bench.client", "--api", site.api, "--pos", site.pos]
     command += ["--emails", ",".join(emails), "--limit", str(limit), "--halve-at", str(halve_at)]
@@ -99,10 +103,12 @@ def run_client(
         command.append("--sequential")
     if profile:
         command += ["--profile", str(profile.resolve())]
+    command += extra
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     outcome: dict[str, Any] = last_json_line(done.stdout)
     site.check_day()
-    return {**outcome, **measure(site.log(), outcome, site.truth.minimal(emails))}
+    minimal = site.truth.minimal(emails, known)
+    return {**outcome, **measure(site.log(), outcome, minimal, limit)}
 
 
 def run_bare(site: Site, requests: list[dict[str, Any]], address: str) -> dict[str, Any]:
@@ -119,14 +125,18 @@ def run_bare(site: Site, requests: list[dict[str, Any]], address: str) -> dict[s
 
 
 def measure(
-    log: list[dict[str, Any]], outcome: dict[str, Any], minimal: Counter[str] | None
+    log: list[dict[str, Any]],
+    outcome: dict[str, Any],
+    minimal: Counter[str] | None,
+    limit: float = LIMIT,
 ) -> dict[str, Any]:
-    """What the sandbox's log shows; ``minimal``: the calls that prove the report complete."""
+    """What the sandbox's log shows; ``minimal``: the calls that prove the report complete;
+    ``limit``: the sandbox's requests/s (T is taken at its target fraction)."""
     times = sorted(r["time"] for r in log)
     calls = len(times)
     elapsed = outcome["finished"] - outcome["started"]
     least = None if minimal is None else minimal.total()
-    floor = None if least is None else least / TARGET_RATE
+    floor = None if least is None else least / (TARGET * limit)
     span = min(WINDOW, elapsed)
     worst = max((bisect.bisect_left(times, t + span) - i for i, t in enumerate(times)), default=0)
     throttled = sorted(r["time"] for r in log if r["status"] == 429)
@@ -138,8 +148,8 @@ def measure(
         "floor_T_s": None if floor is None else round(floor, 2),
         "elapsed_over_T": round(elapsed / floor, 3) if floor else None,
         "http_429": len(throttled),
-        "rate_over_limit_mean": round(calls / elapsed / LIMIT, 3),
-        "rate_over_limit_worst_window": round(worst / span / LIMIT, 3) if span else None,
+        "rate_over_limit_mean": round(calls / elapsed / limit, 3),
+        "rate_over_limit_worst_window": round(worst / span / limit, 3) if span else None,
         "cpu_s_per_1000": round(outcome["cpu"] / calls * 1000, 3) if calls else None,
         "peak_rss_mb": round(outcome["peak_rss_mb"], 1),
         "calls_by_endpoint": dict(Counter(r["endpoint"] for r in log)),
