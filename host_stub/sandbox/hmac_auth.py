@@ -80,10 +80,15 @@ def auth_kind(request: web.Request) -> AuthKind:
     return "none"
 
 
+def _authorization(request: web.Request) -> re.Match[str] | None:
+    """The one well-formed ``CTApiV2Auth`` header: groups public key and signature."""
+    headers = request.headers.getall(AUTH_HEADER, [])
+    return _AUTHORIZATION.fullmatch(headers[0]) if len(headers) == 1 else None
+
+
 def claimed_public_key(request: web.Request) -> str | None:
     """The public key of a well-formed ``CTApiV2Auth`` header, verified or not."""
-    headers = request.headers.getall(AUTH_HEADER, [])
-    found = _AUTHORIZATION.fullmatch(headers[0]) if len(headers) == 1 else None
+    found = _authorization(request)
     return None if found is None else found[1]
 
 
@@ -112,10 +117,9 @@ def _credentials(request: web.Request) -> tuple[str, str, str]:
     """Public key, signature and timestamp as sent, or the 403 that names what is wrong."""
     if auth_kind(request) in ("api_key_query", "api_key_header"):
         raise _refused(HMAC_REQUIRED)
-    headers = request.headers.getall(AUTH_HEADER, [])
-    if not headers:
+    if not request.headers.getall(AUTH_HEADER, []):
         raise _refused(AUTHORIZATION_MISSING)
-    found = _AUTHORIZATION.fullmatch(headers[0]) if len(headers) == 1 else None
+    found = _authorization(request)
     if found is None:
         raise _refused(AUTHORIZATION_MALFORMED)
     stamps = request.headers.getall(TIMESTAMP_HEADER, [])
