@@ -9,11 +9,10 @@ item 5), per subject found by one email:
 - activities 1, rewards 1;
 - purchases max(1, ceil(n/10)), receipts max(1, ceil(n/25));
 - legacy activity history ceil(n/s) + 1, s = min(50, clamp) (the +1 is the empty end page);
-- redemption history: the undated read's pages, max(1, ceil(u/10)); unless that answer
-  holds a record more than 370 days old, also max(1, ceil(n_w/10)) for every window of the
-  plan (see ``redemption_windows``).
+- redemption history, the safe way: the undated read's pages, max(1, ceil(u/10)), and
+  max(1, ceil(n_w/10)) for every window of the plan (see ``redemption_windows``).
 
-With the readings known (``known``, the population benchmark): under ``everything`` the
+With the readings pinned (``known``, the population benchmark): under ``everything`` the
 undated read alone, and under ``all`` one member search instead of two.
 
 Counts are keyed by the sandbox log's ``endpoint`` names so they line up with the log.
@@ -35,9 +34,7 @@ REDEMPTIONS_PAGE = 10
 LEGACY_PAGE_SIZE = 50  # what the plugin asks for
 CROWDTWIST_EPOCH = dt.date(2009, 1, 1)
 WINDOW = dt.timedelta(days=364)
-PLAN_ENDS_BEFORE_TODAY = dt.timedelta(days=358)
-UNDATED_DAYS = dt.timedelta(days=365)
-OLD_RECORD = dt.timedelta(days=370)
+PLAN_ENDS_AFTER_TODAY = dt.timedelta(days=31)
 
 
 def pages(records: int, size: int) -> int:
@@ -50,9 +47,9 @@ def utc_day(unix: float) -> dt.date:
 
 
 def redemption_windows(floor: dt.date, today: dt.date) -> list[tuple[dt.date, dt.date]]:
-    """The plan: from ``floor`` to 358 days before today in windows of at most 364 days,
+    """The plan: from ``floor`` to 31 days after today in windows of at most 364 days,
     each starting on the day the previous one ended."""
-    last = today - PLAN_ENDS_BEFORE_TODAY
+    last = today + PLAN_ENDS_AFTER_TODAY
     windows = []
     start = floor
     while start < last:
@@ -67,6 +64,7 @@ def redemption_calls(
     created: dt.date | None,
     today: dt.date,
     undated: UndatedRedemptions,
+    undated_days: int = 365,
     known: bool = False,
 ) -> int:
     days = sorted(utc_day(when) for when in order_dates)
@@ -74,9 +72,10 @@ def redemption_calls(
     def between(start: dt.date, end: dt.date) -> list[dt.date]:
         return days[bisect_left(days, start) : bisect_right(days, end)]
 
-    returned = days if undated == "everything" else between(today - UNDATED_DAYS, today)
+    span = dt.timedelta(days=undated_days)
+    returned = days if undated == "everything" else between(today - span, today)
     calls = pages(len(returned), REDEMPTIONS_PAGE)
-    if (returned and returned[0] < today - OLD_RECORD) or (known and undated == "everything"):
+    if known and undated == "everything":
         return calls
     floor = CROWDTWIST_EPOCH if created is None else min(CROWDTWIST_EPOCH, created)
     for start, end in redemption_windows(floor, today):
@@ -109,6 +108,7 @@ def member_calls(
                 None if created is None else utc_day(created),
                 today,
                 config.redemption_history_undated,
+                config.redemption_history_undated_days,
                 known,
             ),
         }

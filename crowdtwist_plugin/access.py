@@ -12,21 +12,19 @@ from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.disclosure import withhold_report
 from crowdtwist_plugin.errors import ResponseError
-from crowdtwist_plugin.knowledge import FleetKnowledge, Knowledge, ProgramReadings, fingerprint
 from crowdtwist_plugin.lookup import Subject, find_subjects
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttles
 from crowdtwist_plugin.pages import collection_of, fetch_list, fetch_numbered, fetch_paged
 from crowdtwist_plugin.progress import Progress
-from crowdtwist_plugin.readings import UNDATED
+from crowdtwist_plugin.readings import NOT_SAVING, UNDATED, Observed, ProgramReadings
 from crowdtwist_plugin.redemption_dates import (
-    OLDER_THAN_UNDATED,
-    PROVES_EVERYTHING,
+    MORE_THAN_A_YEAR,
     date_value,
-    earlier_windows,
-    one_between,
+    newest_day,
     plan_problem,
     utc_day,
+    year_windows,
 )
 from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_identifiers
 from crowdtwist_plugin.tasks import gather_all
@@ -37,12 +35,11 @@ async def handle_access(
     identifiers: Mapping[str, Any],
     options: ClientOptions,
     throttles: Throttles | None = None,
-    knowledge: Knowledge | None = None,
 ) -> dict[str, Any]:
     settings = ConnectionSettings.from_mapping(connection)
     wanted = parse_identifiers(identifiers, settings.user_id_type)
+    readings = ProgramReadings(dict(settings.pinned_readings), decide=settings.decide_readings)
     async with open_client(settings, options, throttles) as client:
-        readings = await program_readings(client, knowledge or Knowledge())
         subjects, not_found = await find_subjects(client, wanted, readings=readings)
         data = await gather_all(collect(client, s, readings) for s in subjects)
         stats = client.stats
@@ -63,22 +60,6 @@ async def handle_access(
         "not_found": not_found,
     }
     return {**withhold_report(report), "stats": stats.to_json()}
-
-
-async def program_readings(client: CrowdTwistClient, knowledge: Knowledge) -> ProgramReadings:
-    """The readings this call follows, shared with the fleet when it shares a budget."""
-    settings = client.settings
-    connection = fingerprint(settings.api_key.reveal(), settings.api_origin, settings.pos_origin)
-    fleet = None if client.fleet is None else FleetKnowledge(client.fleet, connection)
-    readings = ProgramReadings(
-        dict(settings.pinned_readings),
-        connection,
-        knowledge,
-        fleet,
-        decide=settings.decide_readings,
-    )
-    await readings.load()
-    return readings
 
 
 async def collect(
@@ -134,16 +115,14 @@ async def redemptions(
             progress=progress,
         )
 
-    today = client.options.today()
+    today = client.today()
     created = utc_day(profile.get("date_created"))
     since = client.settings.redemptions_since
     start = since if created is None else min(since, created)
     problem = plan_problem(start, today)
-    if problem is not None:  # only an earlier date_created can get here: settings check
-        raise ResponseError(
-            f"the profile's date_created: {problem}", endpoint=endpoints.PROFILE.name
-        )
-    return await read_redemptions(read, params, start, today, readings)
+    if problem is not None:  # a date_created or a Date header the settings could not check
+        raise ResponseError(f"redemption history: {problem}", endpoint=endpoints.PROFILE.name)
+    return await read_redemptions(read, params, year_windows(start, today), today, readings)
 
 
 Read = Callable[[Mapping[str, str | int]], Awaitable[list[Any]]]
@@ -152,33 +131,57 @@ Read = Callable[[Mapping[str, str | int]], Awaitable[list[Any]]]
 async def read_redemptions(
     read: Read,
     params: Mapping[str, str | int],
-    start: date,
+    plan: list[tuple[date, date]],
     today: date,
     readings: ProgramReadings,
 ) -> list[Any]:
-    """The undated answer, then the year windows back to ``start`` unless the undated
-    answer is known or proven to hold everything. A window's redemption older than an
-    undated last-365-days answer could hold proves that reading."""
-    undated = await read(params)
-    older = today - OLDER_THAN_UNDATED
-    plan = earlier_windows(start, today)
-    if (dated := one_between(undated, start, older)) is not None:
-        evidence = f"undated answer held a redemption of {dated:%Y-%m}"
-        firm = dated < today - PROVES_EVERYTHING
-        await readings.proved(UNDATED, "everything", evidence, remember=firm)
-        return undated
-    if readings.value(UNDATED) == "everything":
+    """The undated answer, then, unless ``everything`` is pinned, every year window of
+    ``plan``; what the answers show about the undated reading is observed."""
+    if readings.saves(UNDATED):
         readings.saved(UNDATED, len(plan))
-        return undated
-    windows = await gather_all(
-        read({**params, "date_start": first.isoformat(), "date_end": last.isoformat()})
-        for first, last in plan
+        return await read(params)
+    undated, *windows = await gather_all(
+        [
+            read(params),
+            *(
+                read({**params, "date_start": first.isoformat(), "date_end": last.isoformat()})
+                for first, last in plan
+            ),
+        ]
     )
-    if (dated := one_between([r for w in windows for r in w], start, older)) is not None:
-        evidence = f"a year window held a redemption of {dated:%Y-%m} the undated answer did not"
-        await readings.proved(UNDATED, "last_365_days", evidence)
-    # Windows overlap by a day, and the newest overlaps the undated answer.
+    if (seen := undated_reading(undated, windows, today)) is not None:
+        readings.observe(UNDATED, seen)
+    # Windows overlap by a day, and the newest ones overlap the undated answer.
     return without_repeats([undated, *windows])
+
+
+def undated_reading(undated: list[Any], windows: list[list[Any]], today: date) -> Observed | None:
+    """What one subject's answers show: ``not_everything`` when a window held a record
+    the undated answer did not; ``everything`` when the undated answer held every record
+    of the windows and they reach back more than a year (by each record's newest date);
+    else nothing (one old record alone proves nothing)."""
+    held = {_canonical(record) for record in undated}
+    lacked = [r for w in windows for r in w if _canonical(r) not in held]
+    if lacked:
+        newest = max((d for r in lacked if (d := newest_day(r)) is not None), default=None)
+        month = "" if newest is None else f", the newest of {newest:%Y-%m}"
+        return Observed(
+            NOT_SAVING[UNDATED],
+            f"the undated answer lacked {len(lacked)} redemption(s) a year window held{month}",
+        )
+    days = [d for w in windows for r in w if (d := newest_day(r)) is not None]
+    oldest = min(days, default=None)
+    if oldest is None or oldest > today - MORE_THAN_A_YEAR:
+        return None
+    return Observed(
+        "everything",
+        f"the undated answer held all {len(days)} dated redemption(s) of the year windows",
+        back_to=f"{oldest:%Y-%m}",
+    )
+
+
+def _canonical(record: Any) -> str:
+    return json.dumps(record, sort_keys=True)
 
 
 def without_repeats(reads: list[list[Any]]) -> list[Any]:

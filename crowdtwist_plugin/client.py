@@ -12,6 +12,7 @@ import logging
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, date
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -34,6 +35,7 @@ from crowdtwist_plugin.pacing.redis_budget import RedisBudget, budget_namespace
 from crowdtwist_plugin.pacing.rules import (
     RETRYABLE_STATUSES,
     clock_skew,
+    http_date,
     parse_retry_after,
     retry_waits,
 )
@@ -127,7 +129,7 @@ class CrowdTwistClient:
         self._flow = Flow()  # this call's requests take turns with other calls'
         # This call's budget: the fleet's when the connection shares one, else this process's.
         self._budget: Budget = shared or throttle.local
-        self.fleet = shared if isinstance(shared, RedisBudget) else None
+        self._served_day: date | None = None  # CrowdTwist's day, by its latest ``Date``
         self._send = self.retrying(self._attempt)
 
     def retrying(
@@ -274,7 +276,15 @@ class CrowdTwistClient:
                 endpoint=endpoint.name,
             )
         log.debug("%s -> HTTP %d", endpoint.name, reply.status)
+        if (served := http_date(served_at or "")) is not None:
+            self._served_day = served.astimezone(UTC).date()
         return await self._judge(reply, retry_after_header, served_at, resend, started)
+
+    def today(self) -> date:
+        """The later of CrowdTwist's today (its latest answer's ``Date``) and this
+        machine's: date ranges planned from it reach the service's today either way."""
+        host = self.options.today()
+        return host if self._served_day is None else max(host, self._served_day)
 
     def _keyed_url(self, endpoint: Endpoint, url: URL) -> URL:
         if endpoint.origin != "api" or self.settings.hmac_keys is not None:

@@ -4,11 +4,10 @@ Each email is looked up as a profile (``id_type=email``) and through member sear
 ``email_address`` criterion is a begins-with match: only results whose address equals the
 identifier (case-insensitively) are kept. Member search returns only active members
 unless ``is_active`` is sent, and what ``is_active=0`` means is not documented, so both
-``is_active=0`` and ``is_active=1`` are searched, unless the reading
-``member_search_is_active_0`` is pinned or proven ``all`` (readings.py): then
-``is_active=0`` alone. An active user the profile lookup found and an ``all`` search did
-not return disproves ``all``: the ``is_active=1`` search is then sent too. Results merge
-by CrowdTwist id.
+``is_active=0`` and ``is_active=1`` are searched, unless the operator pins
+``member_search_is_active_0 = all`` (readings.py): then ``is_active=0`` alone, and a user
+the profile lookup found that such a search lacks stops the call (the pin is wrong).
+Results merge by CrowdTwist id.
 """
 
 from __future__ import annotations
@@ -21,9 +20,8 @@ import attrs
 from crowdtwist_plugin import endpoints
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
-from crowdtwist_plugin.knowledge import ProgramReadings
 from crowdtwist_plugin.pacing import Priority
-from crowdtwist_plugin.readings import SEARCH, is_active_member
+from crowdtwist_plugin.readings import SEARCH, Observed, ProgramReadings, is_active_member
 from crowdtwist_plugin.settings import Identifier, UserIdType, email_key
 from crowdtwist_plugin.tasks import gather_all
 
@@ -170,64 +168,43 @@ async def search_members(
 async def searched(
     client: CrowdTwistClient, criteria: dict[str, Any], readings: ProgramReadings | None
 ) -> Searched:
-    """Every member the criteria match, as the readings allow (see the module's docstring)."""
-    if readings is not None and readings.value(SEARCH) == "all":
+    """Every member the criteria match: both ``is_active`` answers, or ``is_active=0``
+    alone when ``all`` is pinned."""
+    if readings is not None and readings.saves(SEARCH):
         readings.saved(SEARCH, 1)
         return Searched(await _search(client, criteria, "0"), one_sided=True)
     active, zero = await gather_all(_search(client, criteria, flag) for flag in ACTIVE_FLAGS)
-    if readings is not None:
-        await _what_it_proves(readings, active, zero)
+    if readings is not None and (seen := search_reading(active, zero)) is not None:
+        readings.observe(SEARCH, seen)
     return Searched([*active, *zero])
 
 
-async def _what_it_proves(
-    readings: ProgramReadings, active: list[dict[str, Any]], zero: list[dict[str, Any]]
-) -> None:
-    """What the two answers prove about ``is_active=0``, if anything."""
-    if held := sum(map(is_active_member, zero)):
-        evidence = f"an is_active=0 answer held {_members(held)}"
-        await readings.proved(SEARCH, "all", evidence)
-        return
+def search_reading(active: list[dict[str, Any]], zero: list[dict[str, Any]]) -> Observed | None:
+    """What the two answers show about ``is_active=0``: ``all`` when it held an active
+    member that ``is_active=1`` returned too; ``inactive_only`` when it lacked one."""
     in_zero = {as_id(m.get("member_id")) for m in zero}
-    lacked = sum(
-        1 for m in active if is_active_member(m) and as_id(m.get("member_id")) not in in_zero
-    )
+    both = [m for m in active if is_active_member(m)]
+    lacked = sum(1 for m in both if as_id(m.get("member_id")) not in in_zero)
     if lacked:
-        evidence = f"an is_active=0 answer lacked {_members(lacked)} is_active=1 held"
-        await readings.proved(SEARCH, "inactive_only", evidence)
+        return Observed("inactive_only", f"an is_active=0 answer lacked {_members(lacked)}")
+    if both:
+        return Observed("all", f"an is_active=0 answer held {_members(len(both))} is_active=1 did")
+    return None
 
 
 def _members(count: int) -> str:
     return f"{count} active member" + ("" if count == 1 else "s")
 
 
-async def must_hold(
-    client: CrowdTwistClient,
-    readings: ProgramReadings | None,
-    criteria: dict[str, Any],
-    search: Searched,
-    found: tuple[int, dict[str, Any] | None],
-) -> Searched:
-    """The search, completed with the ``is_active=1`` answer when it was one-sided and lacks
-    the user the profile lookup found (``found``: id and profile): whatever that profile's
-    flag says, since a flag in an unexpected form must not cost the member."""
-    user_id, profile = found
+def must_hold(readings: ProgramReadings | None, search: Searched, user_id: int) -> None:
+    """A one-sided search (``all`` pinned) must hold the user the profile lookup found,
+    whatever that profile's flag says: if not, the pin is wrong and the call stops."""
     if readings is None or not search.one_sided:
-        return search
-    if any(as_id(m.get("member_id")) == user_id for m in search.members):
-        return search
-    if is_active_member(profile):
-        evidence = "the profile lookup found an active member an is_active=0 answer lacked"
-        await readings.proved(SEARCH, "inactive_only", evidence)
-    return await other_side(client, readings, criteria, search)
-
-
-async def other_side(
-    client: CrowdTwistClient, readings: ProgramReadings, criteria: dict[str, Any], search: Searched
-) -> Searched:
-    """A one-sided search with its ``is_active=1`` answer added."""
-    readings.saved(SEARCH, -1)  # the saving counted for this search did not hold
-    return Searched([*search.members, *await _search(client, criteria, "1")])
+        return
+    if not any(as_id(m.get("member_id")) == user_id for m in search.members):
+        readings.contradicted(
+            SEARCH, "the profile lookup found a member an is_active=0 search did not return"
+        )
 
 
 @attrs.frozen
@@ -259,19 +236,8 @@ async def _lookup(
     profile_hit = None
     if (profile_id := plan.profile_is(identifier, profile)) is not None:
         profile_hit = _Hit(profile_id, profile=profile)
-        search = await must_hold(client, readings, plan.criteria, search, (profile_id, profile))
+        must_hold(readings, search, profile_id)
     return _Lookup(identifier, plan, profile_hit, search)
-
-
-async def _after_contradiction(
-    client: CrowdTwistClient, readings: ProgramReadings | None, lookup: _Lookup
-) -> _Lookup:
-    """A lookup whose search went one-sided before another answer of the call disproved
-    ``all``: its ``is_active=1`` answer too."""
-    if readings is None or not lookup.search.one_sided or readings.value(SEARCH) == "all":
-        return lookup
-    search = await other_side(client, readings, lookup.plan.criteria, lookup.search)
-    return attrs.evolve(lookup, search=search)
 
 
 def _merge(found: Iterable[tuple[Identifier, list[_Hit]]]) -> tuple[list[Subject], list[str]]:
@@ -307,10 +273,8 @@ async def _complete(
                 endpoint=endpoints.PROFILE.name,
             )
     if not members:
-        criteria = {"member_id": subject.crowdtwist_id}
-        search = await searched(client, criteria, readings)
-        user = (subject.crowdtwist_id, profile)
-        search = await must_hold(client, readings, criteria, search, user)
+        search = await searched(client, {"member_id": subject.crowdtwist_id}, readings)
+        must_hold(readings, search, subject.crowdtwist_id)
         found = search.members
         members = tuple(m for m in found if as_id(m.get("member_id")) == subject.crowdtwist_id)
         members = tuple(m for i, m in enumerate(members) if m not in members[:i])
@@ -331,7 +295,6 @@ async def find_subjects(
     """
     user_id_type = client.settings.user_id_type
     lookups = await gather_all(_lookup(client, i, user_id_type, readings) for i in identifiers)
-    lookups = await gather_all(_after_contradiction(client, readings, x) for x in lookups)
     subjects, not_found = _merge((x.identifier, x.hits) for x in lookups)
     if complete:
         subjects = await gather_all(_complete(client, s, readings) for s in subjects)

@@ -29,12 +29,9 @@ class CrowdTwistPlugin:
     """The four hooks, with the options every call uses and the throttles they share."""
 
     def __init__(self, options: ClientOptions | None = None) -> None:
-        from crowdtwist_plugin.knowledge import Knowledge
         from crowdtwist_plugin.pacing.throttle import Throttles
 
         self.options = options or ClientOptions()
-        # The API's undocumented readings proven by earlier calls, per connection.
-        self.knowledge = Knowledge()
         # One budget per connection and event loop, shared by every call of this plugin,
         # and which deletion-status route each origin answers on.
         self.throttles = Throttles(self.options)
@@ -58,9 +55,7 @@ class CrowdTwistPlugin:
         from crowdtwist_plugin import access
 
         return within_deadline(
-            lambda: access.handle_access(
-                connection, identifiers, self.options, self.throttles, self.knowledge
-            ),
+            lambda: access.handle_access(connection, identifiers, self.options, self.throttles),
             "handle_access",
             self.options.deadline,
         )

@@ -1,42 +1,42 @@
-"""Which dates of redemption history to read, and what a redemption's date proves.
+"""Which dates of redemption history to read, and how old a redemption is.
 
 Redemption history accepts date ranges of at most a year, and what it returns without
-dates is not documented: every redemption, or only the last 365 days. The undated answer
-is read first and is the whole history once it holds a redemption older than a year
-(then the service returns more than the last year). Otherwise the years before it are
-read in windows back to the connection's ``redemptions_since`` (2009), or to the
-profile's date_created if earlier: a redemption may predate the profile (imports).
+dates is not documented: every redemption, the last 365 days, or another span. So unless
+the operator pins ``everything``, a subject's redemptions are the undated answer plus
+year windows from ``redemptions_since`` (2009), or the profile's date_created if earlier
+(a redemption may predate the profile: imports), to ``CLOCK_MARGIN`` past today.
+
+"Today" is CrowdTwist's (its answers' ``Date``) or this machine's, whichever is later:
+the windows then reach past the service's today however the two clocks differ, and the
+margin covers a service that filters by a clock of its own up to a month off.
 
 Pure date arithmetic: the settings check a plan with it before any request is sent.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 REDEMPTION_WINDOW = timedelta(days=364)
-# Under either reading the undated answer covers the last 365 days; the windows reach a
-# week into that span, so a day boundary drawn differently by the service loses nothing.
-UNDATED_SURELY_COVERS = timedelta(days=358)
-# A redemption this old cannot be in a last-365-days answer, whatever the time zone.
-OLDER_THAN_UNDATED = timedelta(days=370)
-# Older than this, a redemption in an undated answer is remembered as proof that the answer
-# holds everything: a month of margin, so a host clock days ahead proves nothing wrongly.
-PROVES_EVERYTHING = timedelta(days=400)
+CLOCK_MARGIN = timedelta(days=31)
+# A redemption older than this (by its newest date) is beyond any last-365-days answer,
+# even from a service whose clock is a month behind ours: what proves ``everything``.
+MORE_THAN_A_YEAR = timedelta(days=365) + CLOCK_MARGIN + timedelta(days=7)
 # The redemption record's fields are not documented; these are the date fields CrowdTwist's
-# redemption feeds use. A record without one proves nothing, and the windows are read.
+# redemption feeds use.
 REDEMPTION_DATE_FIELDS = ("order_date", "orderDate", "redemption_date", "date_redeemed")
 # Reading further back than this many years is refused as an implausible plan (a broken
-# date_created, a mistyped redemptions_since) rather than sent as dozens of requests.
+# date_created, a mistyped redemptions_since, a Date header decades off) rather than sent
+# as dozens of requests.
 MAX_REDEMPTION_WINDOWS = 40
 
 
-def earlier_windows(start: date, today: date) -> list[tuple[date, date]]:
-    """Date ranges of at most a year from ``start`` into the span the undated answer
-    surely covers, each overlapping the next by a day (inclusive ends)."""
+def year_windows(start: date, today: date) -> list[tuple[date, date]]:
+    """Date ranges of at most a year from ``start`` to ``CLOCK_MARGIN`` past ``today``,
+    each overlapping the next by a day (inclusive ends)."""
     result = []
-    last = today - UNDATED_SURELY_COVERS
+    last = today + CLOCK_MARGIN
     while start < last:
         end = min(start + REDEMPTION_WINDOW, last)
         result.append((start, end))
@@ -46,7 +46,7 @@ def earlier_windows(start: date, today: date) -> list[tuple[date, date]]:
 
 def plan_problem(start: date, today: date) -> str | None:
     """Why reading back to ``start`` is refused, or None."""
-    needed = len(earlier_windows(start, today))
+    needed = len(year_windows(start, today))
     if needed > MAX_REDEMPTION_WINDOWS:
         return (
             f"reading redemption history back to {start.isoformat()} would need {needed} "
@@ -80,29 +80,10 @@ def date_value(record: Any) -> str | int | None:
     return None
 
 
-def one_between(records: list[Any], since: date, before: date) -> date | None:
-    """The oldest date of a record (its first date field that parses) in [since, before),
-    if any: the strongest evidence the records hold.
-
-    A date before ``since`` (the plan's start) proves nothing: 0 or 1970 is more likely a
-    placeholder than a redemption, and trusting it would skip every window.
-    """
-    low = int(datetime.combine(since, time(), UTC).timestamp())
-    high = int(datetime.combine(before, time(), UTC).timestamp())
-    oldest = high  # unix seconds; a day's date counts as its midnight
-    for record in records:  # a plain loop: thousands of records, no call per record
-        if not isinstance(record, dict):
-            continue
-        for field in REDEMPTION_DATE_FIELDS:
-            value = record.get(field)
-            if type(value) is int:  # unix seconds, the usual form: no date object needed
-                if low <= value < oldest:
-                    oldest = value
-                break
-            when = utc_day(value)
-            if when is not None:
-                midnight = int(datetime.combine(when, time(), UTC).timestamp())
-                if low <= midnight < oldest:
-                    oldest = midnight
-                break
-    return None if oldest == high else utc_day(oldest)
+def newest_day(record: Any) -> date | None:
+    """The newest of the record's parseable date fields: how old the record surely is,
+    whichever field the service dates it by."""
+    if not isinstance(record, dict):
+        return None
+    days = [d for f in REDEMPTION_DATE_FIELDS if (d := utc_day(record.get(f))) is not None]
+    return max(days, default=None)

@@ -97,7 +97,7 @@ class ConnectionSettings:
     redemptions_since: date = CROWDTWIST_START
     # The API's undocumented readings the operator pins (readings.py): name -> value.
     pinned_readings: tuple[tuple[str, str], ...] = ()
-    # Read as if no reading were known, to decide them (host-stub probe).
+    # Ignore the pins for one call and read the safe way, to check them (host-stub probe).
     decide_readings: bool = False
     # "hmac": main-host calls are signed (signing.py); POS keeps the API key either way.
     auth: Auth = "api_key"

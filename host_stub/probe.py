@@ -1,11 +1,12 @@
-"""``host-stub probe --email ADDRESS``: decide the API's undocumented readings with an
-operator's test member, and print the settings lines that pin them.
+"""``host-stub probe --email ADDRESS``: prove the API's undocumented readings with an
+operator's test member, and print the settings lines that pin what was proven.
 
-The access hook runs with ``decide_readings = true`` (pinned and learned readings are
-ignored, so every deciding read is sent), and what its ``stats.readings`` say was proven
-is printed with the evidence (a month or a count). The report itself, the test member's
+The access hook runs with ``decide_readings = true`` (the pins are ignored, so every read
+of the safe way is sent), and what its ``stats.readings`` say the answers showed is
+printed with the evidence (a month or a count) and, for ``everything``, the span proved.
+Only a saving value that was proven gets a pin line. The report itself, the test member's
 data, is neither printed nor stored. Exit 1 when the answers contradict a reading the
-settings file pins, or each other; 2 for a configuration error, as every command.
+settings file pins; 2 for a configuration error, as every command.
 """
 
 from __future__ import annotations
@@ -47,20 +48,25 @@ async def probe(runner: Runner, email: str, console: Console) -> int:
     return EXIT_FAILED if contradicted else EXIT_OK
 
 
+# The value of each reading that skips requests, and what its proof says.
+SAVING = {"redemption_history_undated": "everything", "member_search_is_active_0": "all"}
+
+
 def _line(name: str, use: Mapping[str, Any], pinned: Any) -> tuple[str, str | None, bool]:
-    """The reading's line, its settings line (when proven), and whether the probe fails:
-    the answers contradict the pinned value, or each other."""
-    proved = use.get("proved")
-    if isinstance(use.get("contradicted_by"), str):  # in decide mode: answers disagreed
-        return f"{name}: CONFLICTING evidence ({use['contradicted_by']}): pin nothing", None, True
-    if not isinstance(proved, Mapping) or not isinstance(proved.get("value"), str):
+    """The reading's line, its settings line (when a saving value was proven), and whether
+    the probe fails: the answers contradict the pinned value."""
+    seen = use.get("observed")
+    if not isinstance(seen, Mapping) or not isinstance(seen.get("value"), str):
         note = "" if pinned == UNKNOWN else f"; the file's {pinned!r} is not checked"
-        return f"{name}: not decided by this member (its answers prove neither){note}", None, False
-    value = proved["value"]
-    line = f"{name}: {value} (evidence: {proved.get('evidence')})"
-    against = pinned not in (UNKNOWN, value)
+        return f"{name}: not decided by this member (its answers prove nothing){note}", None, False
+    value, saving = seen["value"], SAVING.get(name)
+    span = f", proved back to {seen['back_to']}" if isinstance(seen.get("back_to"), str) else ""
+    line = f"{name}: {value}{span} (evidence: {seen.get('evidence')})"
+    against = pinned == saving and value != saving
     if pinned == value:
         line += "; the file's pin is confirmed"
     elif against:
-        line += f"; CONTRADICTS the file's {pinned!r}: change or remove it"
-    return line, f'{name} = "{value}"', against
+        line += f"; CONTRADICTS the file's {pinned!r}: remove it"
+    elif value != saving:
+        line += "; leave it unpinned (the safe way reads everything)"
+    return line, f'{name} = "{value}"' if value == saving else None, against

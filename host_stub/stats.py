@@ -103,7 +103,7 @@ def summary(stats: Mapping[str, Any] | None) -> str | None:
 
 
 def readings_summary(readings: Any) -> str | None:
-    """``readings: redemption_history_undated everything (learned, saved 17), ...``: how a
+    """``readings: redemption_history_undated everything (pinned, saved 17), ...``: how a
     call used the API's undocumented readings (a plugin's ``stats.readings``)."""
     if not isinstance(readings, Mapping) or not readings:
         return None
@@ -116,10 +116,8 @@ def readings_summary(readings: Any) -> str | None:
         saved = _number(use.get("saved_requests"))
         if saved:
             detail.append(f"saved {saved:g}")
-        if isinstance(use.get("contradicted_by"), str):
-            detail.append(f"contradicted, followed {use.get('followed')}")
-        elif isinstance(proved := use.get("proved"), Mapping) and used == "unknown":
-            detail.append(f"proved {proved.get('value')}")
+        if isinstance(seen := use.get("observed"), Mapping):
+            detail.append(f"answers showed {seen.get('value')}")
         described.append(f"{name} {value}" + (f" ({', '.join(detail)})" if detail else ""))
     return f"readings: {'; '.join(described)}" if described else None
 

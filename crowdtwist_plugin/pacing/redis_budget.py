@@ -240,12 +240,6 @@ class RedisBudget:
         self.rate = rate
         return Reservation(wait=wait, at=now, rate=rate)
 
-    async def call_store(self, call: Callable[[Redis], Awaitable[T]]) -> T:
-        """``call`` on this budget's Redis client, with the budget's timeout and failures
-        (a ``BudgetStoreError``): for what the fleet keeps beside its budget."""
-        client = self._connection.client
-        return await self._store_call(lambda: call(client))
-
     async def _store_call(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run ``call`` within the timeout; any failure becomes a ``BudgetStoreError``
         with nothing of redis's exception (its text may quote the URL) chained."""

@@ -199,7 +199,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         return seconds if seconds >= 0 else None
     if text.lower() in _NON_NUMBERS:
         return None
-    when = _http_date(text)
+    when = http_date(text)
     if when is None:
         return None
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
@@ -208,11 +208,11 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 def clock_skew(date_header: str | None, now: float) -> float | None:
     """Seconds this machine's clock (``now``) is ahead of a response's ``Date`` (negative:
     behind), or ``None`` without a usable date. ``Date`` has whole seconds only."""
-    served = _http_date(date_header or "")
+    served = http_date(date_header or "")
     return None if served is None else now - served.timestamp()
 
 
-def _http_date(text: str) -> datetime | None:
+def http_date(text: str) -> datetime | None:
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):

@@ -112,18 +112,21 @@ def _bounds(start: dt.date | None, end: dt.date | None) -> DayRange:
     )
 
 
-def redemption_range(request: web.Request, undated: UndatedRedemptions, today: dt.date) -> DayRange:
+def redemption_range(
+    request: web.Request, undated: UndatedRedemptions, today: dt.date, undated_days: int = 365
+) -> DayRange:
     """v2.2 redemption history: at most one year, ``date_end`` > ``date_start``.
 
-    Without dates the window is the last 365 days, or unbounded when ``undated`` is
-    ``"everything"``; a missing ``date_start`` is open-ended and therefore longer than a year.
+    Without dates the window is the last ``undated_days`` (365), or unbounded when
+    ``undated`` is ``"everything"``; a missing ``date_start`` is open-ended and therefore
+    longer than a year.
     """
     raw_start, raw_end = request.query.get("date_start"), request.query.get("date_end")
     end = today if raw_end is None else _day(raw_end, "date_end")
     if raw_start is None and raw_end is None:
         if undated == "everything":
             return DayRange(None, None)
-        return _bounds(end - dt.timedelta(days=365), end)
+        return _bounds(end - dt.timedelta(days=undated_days), end)
     if raw_start is None:
         raise param_error("Date range should not exceed one year.")
     start = _day(raw_start, "date_start")

@@ -14,7 +14,7 @@ from .deletions import DeletionBook
 from .people import DEMO_PEOPLE, DemoPerson, population_person, scale_person
 from .profiles import profile_for
 from .sandbox_config import SandboxConfig
-from .seed import IdSource, Records, generate_records, program_activities
+from .seed import DatedItems, IdSource, Records, generate_records, program_activities
 
 # Every documented id_type and the profile field it looks up.
 ID_TYPE_FIELDS = {
@@ -39,6 +39,13 @@ class Member:
     @property
     def id(self) -> int:
         return self.person.crowdtwist_id
+
+
+def _unix(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    when = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return int(when.timestamp())
 
 
 def _normalise(id_type: str, value: str) -> str:
@@ -108,6 +115,14 @@ class Store:
         if member_id is None or self.is_gone(member_id):
             return None
         return self.members[member_id]
+
+    def set_redemptions(self, member_id: int, records: list[dict[str, Any]], by: str) -> None:
+        """Give a member these redemption records, dated (for date ranges and the undated
+        span) by the field ``by``, unix seconds or ISO 8601, which every record carries: a
+        service that filters on another field than the seeded ``order_date``."""
+        member = self.members[member_id]
+        dated = [(_unix(record[by]), record) for record in records]
+        member.records = attrs.evolve(member.records, redemptions=DatedItems.build(dated))
 
     def existing(self) -> Iterator[Member]:
         return (m for m in self.members.values() if not self.is_gone(m.id))

@@ -163,9 +163,9 @@ def _as_served(state: SandboxState, request: web.Request, response: web.StreamRe
     """The real service's headers: Apache, its session cookies, gzip when accepted."""
     response.headers["Server"] = "Apache"
     config = state.config
-    if config.hmac_enabled:
-        # The clock the timestamps are checked against, so a client can see how far off it is.
-        response.headers["Date"] = email.utils.formatdate(config.wall_clock(), usegmt=True)
+    # The service's clock, so a client can see how far off its own is (in HMAC mode the
+    # one timestamps are checked against, unless ``today`` moves it).
+    response.headers["Date"] = email.utils.formatdate(state.service_clock(), usegmt=True)
     value = hashlib.sha256(f"{config.seed}:{len(state.log)}".encode()).hexdigest()
     for name in COOKIE_NAMES:
         if config.cookie_domain is None:

@@ -112,7 +112,13 @@ async def receipts(request: web.Request) -> web.Response:
 async def redemption_history(request: web.Request) -> web.Response:
     state = state_of(request)
     member = _member(request)
-    days = redemption_range(request, state.config.redemption_history_undated, state.store.today)
+    config = state.config
+    days = redemption_range(
+        request,
+        config.redemption_history_undated,
+        state.store.today,
+        config.redemption_history_undated_days,
+    )
     size = _page_size(request, REDEMPTIONS_PAGE)
     window = member.records.redemptions.between(days.start, days.end)
     return _json(paged(request, window, size, state.config.redemption_list_key))

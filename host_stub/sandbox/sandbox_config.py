@@ -59,6 +59,8 @@ class SandboxConfig:
     - ``redemption_history_undated``: what redemption history answers when neither
       ``date_start`` nor ``date_end`` is sent: ``"last_365_days"`` or ``"everything"`` (all of
       the member's redemptions). Dated requests follow the documented rules either way.
+      ``redemption_history_undated_days`` is the span of ``"last_365_days"`` (another
+      span, such as 730 days, is neither documented value: a test of robustness).
     - ``member_search_is_active_0``: what a member search with ``is_active=0`` (or
       ``false``) returns: ``"inactive_only"`` or ``"all"`` (active members too).
     - ``legacy_history_page_clamp``: the largest ``page_size`` the legacy activity history
@@ -68,8 +70,8 @@ class SandboxConfig:
     ``hmac_private_key`` both set, every main-origin request must be signed
     (``CTApiV2Auth``) and the API key is refused there; POS keeps the API key. Give both
     or neither. ``wall_clock`` (seconds since the epoch) is the clock ``X-CT-Timestamp``
-    must be within 15 minutes of, and, in HMAC mode, the answers' ``Date``: a test moves
-    it to replay a captured request later. It does not move ``today``.
+    must be within 15 minutes of, and every answer's ``Date``: a test moves it to replay a
+    captured request later, or with ``today`` to run the service's clock off the host's.
 
     ``scale_redemption_days`` spreads each benchmark member's redemptions over that many days
     back from today (1095: a history that spans three years of one-year windows).
@@ -106,6 +108,9 @@ class SandboxConfig:
     today: datetime.date | None = None
     redemption_history_undated: UndatedRedemptions = attrs.field(
         default="last_365_days", validator=attrs.validators.in_(UNDATED_REDEMPTION_READINGS)
+    )
+    redemption_history_undated_days: int = attrs.field(
+        default=365, validator=attrs.validators.ge(1)
     )
     member_search_is_active_0: InactiveSearch = attrs.field(
         default="inactive_only", validator=attrs.validators.in_(INACTIVE_SEARCH_READINGS)

@@ -101,23 +101,28 @@ class SandboxState:
     log: list[LogRecord] = attrs.field(factory=list)
     counters: Counters = attrs.field(factory=Counters)
     clock: Callable[[], float] = time.monotonic
+    # Seconds from ``config.wall_clock`` to the service's clock (``Date``): what moves the
+    # service's day to ``config.today`` when one is given.
+    clock_shift: float = 0.0
 
     @classmethod
     def build(cls, config: SandboxConfig) -> SandboxState:
+        now = config.wall_clock()
+        anchor = today_anchor(
+            now
+            if config.today is None
+            else datetime.datetime.combine(config.today, datetime.time(), datetime.UTC).timestamp()
+        )
         return cls(
             config,
-            Store.build(
-                config,
-                today_anchor(
-                    time.time()
-                    if config.today is None
-                    else datetime.datetime.combine(
-                        config.today, datetime.time(), datetime.UTC
-                    ).timestamp()
-                ),
-            ),
+            Store.build(config, anchor),
             RateLimiter(config.rate_limit_per_second, config.bucket_capacity, config.retry_after),
+            clock_shift=anchor - today_anchor(now),
         )
+
+    def service_clock(self) -> float:
+        """The service's time, seconds since the epoch: its answers' ``Date``."""
+        return self.config.wall_clock() + self.clock_shift
 
     @property
     def secrets(self) -> tuple[str, ...]:

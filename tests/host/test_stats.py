@@ -96,18 +96,15 @@ def test_garbage_in_stored_or_new_stats_is_skipped() -> None:
 
 READINGS = {
     "redemption_history_undated": {
-        "used": "learned",
+        "used": "pinned",
         "value": "everything",
         "saved_requests": 17,
-        "learned_at": "2026-12-03T10:00:00+00:00",
-        "evidence": "undated answer held a 2024-01-05 redemption",
     },
     "member_search_is_active_0": {
-        "used": "pinned",
-        "value": "all",
+        "used": "unknown",
+        "value": "unknown",
         "saved_requests": 0,
-        "contradicted_by": "the profile lookup found an active member an is_active=0 answer lacked",
-        "followed": "inactive_only",
+        "observed": {"value": "inactive_only", "evidence": "an is_active=0 answer lacked 1"},
     },
 }
 
@@ -115,8 +112,8 @@ READINGS = {
 def test_the_cost_line_says_how_each_reading_was_used() -> None:
     line = summary({"requests": 9, "readings": READINGS})
     assert line == (
-        "9 requests, readings: member_search_is_active_0 all (pinned, contradicted, followed "
-        "inactive_only); redemption_history_undated everything (learned, saved 17)"
+        "9 requests, readings: member_search_is_active_0 unknown (answers showed "
+        "inactive_only); redemption_history_undated everything (pinned, saved 17)"
     )
     stored = accumulate(None, {"requests": 9, "readings": READINGS})
     assert stored["total"]["readings"] == READINGS

@@ -1,134 +1,173 @@
-"""No redemption is ever lost, whichever reading the service serves, while the reading is
-unknown and once it is learned: ``read_redemptions`` against a model of redemption
-history under each reading (the documented date rules; undated: every redemption, or the
-last 365 days), for generated histories and subjects taken in any order."""
+"""No redemption is ever lost without a pin, whatever the service does where its
+documentation is silent: ``read_redemptions`` against a model of redemption history whose
+undated answer covers everything or the last N days (30 to 3,000), whose clock is up to
+30 days off the host's (or off its own ``Date``), and whose records carry one to three
+date fields in any order, filtered on any one of them. Several subjects share one call."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crowdtwist_plugin.access import read_redemptions
-from crowdtwist_plugin.knowledge import Knowledge, ProgramReadings
-from crowdtwist_plugin.readings import UNDATED
+from crowdtwist_plugin.access import read_redemptions, undated_reading
+from crowdtwist_plugin.readings import UNDATED, PinContradicted, ProgramReadings
+from crowdtwist_plugin.redemption_dates import REDEMPTION_DATE_FIELDS, year_windows
 
-TODAY = date(2026, 12, 3)
+HOST_TODAY = date(2026, 12, 3)
 START = date(2009, 1, 1)
-ReadingServed = str
+DAY = 86_400
+
+
+def unix(day: date) -> int:
+    return int(datetime.combine(day, time(), UTC).timestamp())
 
 
 class Service:
-    """Redemption history of one member under one reading of the undated request."""
+    """One member's redemption history as the service serves it."""
 
-    def __init__(self, days_ago: list[int], undated: ReadingServed, hour: int = 12) -> None:
-        self.records: list[dict[str, Any]] = [
-            {"order_date": self.unix(TODAY - timedelta(d), hour), "n": i}
-            for i, d in enumerate(days_ago)
-        ]
-        self.undated = undated
+    def __init__(self, records: list[dict[str, Any]], field: str, undated: int | None, now: date):
+        self.records, self.field, self.undated, self.now = records, field, undated, now
         self.reads = 0
 
-    @staticmethod
-    def unix(day: date, hour: int = 12) -> int:
-        return int(datetime.combine(day, time(hour), UTC).timestamp())
+    def when(self, record: Mapping[str, Any]) -> int:
+        value = record[self.field]
+        return value if isinstance(value, int) else unix(date.fromisoformat(value[:10]))
 
     async def read(self, query: Mapping[str, str | int]) -> list[Any]:
         self.reads += 1
         if "date_start" not in query:
-            if self.undated == "everything":
+            if self.undated is None:
                 return list(self.records)
-            # A record without a date cannot be filtered out by date: always returned.
-            low = self.unix(TODAY - timedelta(365))
-            return [r for r in self.records if r.get("order_date", low) >= low]
+            low = unix(self.now - timedelta(days=self.undated))
+            return [r for r in self.records if self.when(r) >= low]
         first = date.fromisoformat(str(query["date_start"]))
         last = date.fromisoformat(str(query["date_end"]))
         assert first < last <= first + timedelta(365), "the service refuses this range"
-        low, high = self.unix(first) - 12 * 3600, self.unix(last) + 12 * 3600
-        return [r for r in self.records if low <= r.get("order_date", -1) < high]
+        low, high = unix(first), unix(last) + DAY - 1
+        return [r for r in self.records if low <= self.when(r) <= high]
 
 
-# Most redemptions within the last year, some older, back to the plan's start.
-histories = st.lists(
-    st.one_of(st.integers(0, 364), st.integers(365, (TODAY - START).days)), max_size=25
-)
-readings_served = st.sampled_from(["everything", "last_365_days"])
+@st.composite
+def histories(draw: st.DrawFn, now: date, field: str) -> list[dict[str, Any]]:
+    """Records dated (by ``field``) from the start to the service's today; each carries
+    ``field`` and up to two other date fields, unix seconds or ISO text, in any order."""
+    span = (now - START).days
+    records = []
+    for n in range(draw(st.integers(0, 12))):
+        others = draw(st.lists(st.sampled_from(REDEMPTION_DATE_FIELDS), max_size=2, unique=True))
+        fields = draw(st.permutations([field, *(f for f in others if f != field)]))
+        record: dict[str, Any] = {}
+        for name in fields:
+            day = now - timedelta(days=draw(st.integers(0, span)))
+            seconds = unix(day) + draw(st.integers(0, DAY - 1))
+            iso = datetime.fromtimestamp(seconds, UTC).isoformat()[:19] + "Z"
+            record[name] = seconds if draw(st.booleans()) else iso
+        record["n"] = n
+        records.append(record)
+    return records
 
 
-def ids(records: list[Any]) -> list[int]:
+@st.composite
+def calls(draw: st.DrawFn) -> tuple[list[Service], date]:
+    """Subjects of one call on one service, and the ``today`` the client plans from: the
+    later of the host's day and the service's ``Date`` (which may itself be off the clock
+    the service filters by)."""
+    now = HOST_TODAY + timedelta(days=draw(st.integers(-30, 30)))
+    field = draw(st.sampled_from(REDEMPTION_DATE_FIELDS))
+    undated = draw(st.one_of(st.none(), st.just(365), st.integers(30, 3000)))
+    said = now + timedelta(days=draw(st.sampled_from([0, 0, -30, 30])))
+    services = [
+        Service(draw(histories(now, field)), field, undated, now)
+        for _ in range(draw(st.integers(1, 4)))
+    ]
+    return services, max(HOST_TODAY, said)
+
+
+def found(records: list[Any]) -> list[int]:
     return sorted(r["n"] for r in records)
 
 
-@settings(max_examples=150, deadline=None)
-@given(served=readings_served, subjects=st.lists(histories, min_size=1, max_size=6))
-def test_no_redemption_is_lost_unknown_or_learned(
-    served: ReadingServed, subjects: list[list[int]]
+async def read_all(services: list[Service], today: date, readings: ProgramReadings) -> None:
+    plan = year_windows(START, today)
+    results = await asyncio.gather(
+        *(read_redemptions(s.read, {}, plan, today, readings) for s in services)
+    )
+    for service, records in zip(services, results, strict=True):
+        assert found(records) == list(range(len(service.records)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(call=calls())
+def test_without_a_pin_every_redemption_is_found_exactly_once(
+    call: tuple[list[Service], date],
 ) -> None:
-    knowledge = Knowledge()
-
-    async def run() -> None:
-        for days_ago in subjects:  # one hook call per subject: learned readings carry over
-            readings = ProgramReadings({}, "connection", knowledge)
-            await readings.load()
-            service = Service(days_ago, served)
-            params = {"id_type": "id"}
-            found = await read_redemptions(service.read, params, START, TODAY, readings)
-            assert ids(found) == list(range(len(days_ago)))
-            learned = knowledge.get("connection", UNDATED)
-            assert learned is None or learned.value == served  # evidence never misleads
-
-    asyncio.run(run())
-
-
-@settings(max_examples=60, deadline=None)
-@given(served=readings_served, days_ago=histories)
-def test_a_pinned_reading_true_of_the_service_loses_nothing(
-    served: ReadingServed, days_ago: list[int]
-) -> None:
-    async def run() -> int:
-        readings = ProgramReadings({UNDATED: served}, "connection", Knowledge())
-        await readings.load()
-        service = Service(days_ago, served)
-        found = await read_redemptions(service.read, {}, START, TODAY, readings)
-        assert ids(found) == list(range(len(days_ago)))
-        return service.reads
-
-    reads = asyncio.run(run())
-    assert reads == 1 or served == "last_365_days"
+    services, today = call
+    readings = ProgramReadings({})
+    asyncio.run(read_all(services, today, readings))
+    seen = readings.uses[UNDATED].observed
+    if seen is not None and seen.value == "everything":  # never claimed of a partial answer
+        assert all(s.undated is None or s.undated > 365 for s in services)
 
 
 @settings(max_examples=100, deadline=None)
-@given(
-    served=readings_served,
-    subjects=st.lists(histories, min_size=1, max_size=6),
-    hour=st.integers(0, 23),
-    undated_records=st.integers(0, 2),
-)
-def test_no_redemption_is_lost_with_subjects_read_concurrently(
-    served: ReadingServed, subjects: list[list[int]], hour: int, undated_records: int
+@given(call=calls())
+def test_a_pinned_everything_true_of_the_service_loses_nothing_in_one_read(
+    call: tuple[list[Service], date],
 ) -> None:
-    """Several subjects of one call share one ProgramReadings, records fall at any hour,
-    and some carry no date at all."""
-    knowledge = Knowledge()
+    services, today = call
+    for service in services:
+        service.undated = None
+    readings = ProgramReadings({UNDATED: "everything"})
+    asyncio.run(read_all(services, today, readings))
+    assert [s.reads for s in services] == [1] * len(services)
+    assert readings.uses[UNDATED].saved_requests == len(services) * len(year_windows(START, today))
 
-    async def one(readings: ProgramReadings, days_ago: list[int]) -> None:
-        service = Service(days_ago, served, hour)
-        service.records += [
-            {"title": "no date", "n": len(days_ago) + i} for i in range(undated_records)
-        ]
-        found = await read_redemptions(service.read, {}, START, TODAY, readings)
-        assert ids(found) == list(range(len(days_ago) + undated_records))
 
-    async def run() -> None:
-        for _ in range(2):  # a second call starts from what the first proved
-            readings = ProgramReadings({}, "connection", knowledge)
-            await readings.load()
-            await asyncio.gather(*(one(readings, days_ago) for days_ago in subjects))
-            learned = knowledge.get("connection", UNDATED)
-            assert learned is None or learned.value == served
+def old(n: int, days: int) -> dict[str, Any]:
+    return {"order_date": unix(HOST_TODAY - timedelta(days=days)), "n": n}
 
-    asyncio.run(run())
+
+def test_everything_is_observed_only_with_every_window_record_and_a_year_of_history() -> None:
+    windows = [[old(1, 800)], [old(2, 30)]]
+    seen = undated_reading([old(2, 30), old(1, 800)], windows, HOST_TODAY)
+    assert seen is not None and seen.value == "everything" and seen.back_to == "2024-09"
+    # Within the last year: nothing proved, whatever the undated answer held.
+    assert undated_reading([old(2, 30)], [[old(2, 30)]], HOST_TODAY) is None
+    # One old record of the undated answer alone proves nothing.
+    assert undated_reading([old(1, 800)], [], HOST_TODAY) is None
+
+
+def test_a_record_a_window_held_and_the_undated_answer_lacked_disproves_everything() -> None:
+    seen = undated_reading([old(2, 30)], [[old(1, 800)], [old(2, 30)]], HOST_TODAY)
+    assert seen is not None and seen.value == "not_everything"
+    assert "lacked 1 redemption(s)" in seen.evidence and "2024-09" in seen.evidence
+    assert str(HOST_TODAY - timedelta(days=800)) not in seen.evidence  # a month, not a day
+
+
+def test_one_subject_disproving_everything_outweighs_anothers_proof() -> None:
+    readings = ProgramReadings({})
+    proof = undated_reading([old(1, 800)], [[old(1, 800)]], HOST_TODAY)
+    disproof = undated_reading([], [[old(1, 800)]], HOST_TODAY)
+    assert proof is not None and disproof is not None
+    for first, second in itertools.permutations([proof, disproof]):
+        readings.uses[UNDATED].observed = None
+        readings.observe(UNDATED, first)
+        readings.observe(UNDATED, second)
+        assert readings.uses[UNDATED].observed == disproof
+
+
+def test_a_contradicted_saving_pin_stops_the_call_and_names_the_pin() -> None:
+    readings = ProgramReadings({"member_search_is_active_0": "all"})
+    with pytest.raises(PinContradicted, match="member_search_is_active_0 is pinned 'all'"):
+        readings.contradicted("member_search_is_active_0", "an answer said so")
+    ProgramReadings({}).contradicted("member_search_is_active_0", "ignored while unpinned")
+    ProgramReadings({"member_search_is_active_0": "all"}, decide=True).contradicted(
+        "member_search_is_active_0", "ignored when deciding"
+    )

@@ -1,4 +1,4 @@
-"""Redemption records: the date that proves an undated answer whole; records read twice
+"""Redemption records: how old a record surely is (its newest date); records read twice
 (overlapping date windows) appear once, in first order."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crowdtwist_plugin.access import without_repeats
-from crowdtwist_plugin.redemption_dates import one_between
+from crowdtwist_plugin.redemption_dates import newest_day
 
 dates = st.one_of(st.none(), st.integers(0, 3), st.sampled_from(["2026-01-01", "x"]), st.floats())
 records = st.one_of(
@@ -49,27 +49,20 @@ def test_two_equal_records_in_one_read_are_two_redemptions() -> None:
     assert without_repeats([[same, dict(same)], [dict(same)]]) == [same, same]
 
 
-DAY = date(2025, 11, 22)  # midnight UTC: 1763769600
-SINCE = date(2009, 1, 1)
-
-
 @pytest.mark.parametrize(
-    ("record", "before"),
+    ("record", "newest"),
     [
-        ({"order_date": 1763769599}, True),  # the last second of the day before
-        ({"order_date": 1763769600}, False),
-        ({"order_date": "1763769599"}, True),  # unix seconds as text
-        ({"orderDate": "2025-11-21T23:59:59Z"}, True),
-        ({"redemption_date": "2025-11-22"}, False),
-        ({"order_date": "garbage", "date_redeemed": "2020-01-01"}, True),  # next field
-        ({"order_date": True}, False),  # not a date, and no other field
-        ({"order_date": 1763769600, "orderDate": 1}, False),  # only the first date counts
-        ({"date_created": 1}, False),  # not a redemption date field
-        ("2020-01-01", False),
-        ({"order_date": 0}, False),  # before the plan's start: a placeholder, not a date
-        ({"order_date": "1970-01-01"}, False),
-        ({"order_date": 1230768000}, True),  # 2009-01-01, the start itself
+        ({"order_date": 1763769599}, date(2025, 11, 21)),  # the last second of the day
+        ({"order_date": "1763769600"}, date(2025, 11, 22)),  # unix seconds as text
+        ({"orderDate": "2025-11-21T23:59:59Z"}, date(2025, 11, 21)),
+        # Whichever field the service dates a record by, the record is no older than this.
+        ({"order_date": 0, "redemption_date": "2025-11-22"}, date(2025, 11, 22)),
+        ({"redemption_date": "2025-11-22", "order_date": 0}, date(2025, 11, 22)),
+        ({"order_date": "garbage", "date_redeemed": "2020-01-01"}, date(2020, 1, 1)),
+        ({"order_date": True}, None),  # not a date
+        ({"date_created": 1}, None),  # not a redemption date field
+        ("2020-01-01", None),
     ],
 )
-def test_a_record_dated_between_the_start_and_the_day(record: Any, before: bool) -> None:
-    assert (one_between([{"title": "no date"}, record], SINCE, DAY) is not None) is before
+def test_a_records_newest_date(record: Any, newest: date | None) -> None:
+    assert newest_day(record) == newest

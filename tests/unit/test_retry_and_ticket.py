@@ -12,7 +12,7 @@ import pytest
 
 from crowdtwist_plugin.errors import ConfigurationError
 from crowdtwist_plugin.pacing.rules import RetryPolicy, parse_retry_after
-from crowdtwist_plugin.redemption_dates import UNDATED_SURELY_COVERS, earlier_windows, utc_day
+from crowdtwist_plugin.redemption_dates import CLOCK_MARGIN, utc_day, year_windows
 from crowdtwist_plugin.ticket import (
     STILL_THERE,
     Check,
@@ -168,23 +168,24 @@ def test_tampered_tickets_are_refused(ticket: Any, message: str) -> None:
         Ticket.from_json(ticket, "crowdtwist")
 
 
-def test_windows_reach_from_the_start_into_the_undated_answer_in_sub_year_ranges() -> None:
+def test_windows_reach_from_the_start_past_today_in_sub_year_ranges() -> None:
     start, today = date(2009, 1, 1), date(2026, 11, 27)
-    ranges = earlier_windows(start, today)
+    ranges = year_windows(start, today)
     assert ranges[0][0] == start
-    # The undated answer covers the last 365 days under either reading: the windows end
-    # inside that span, so none repeats the last year.
-    assert ranges[-1][1] == today - UNDATED_SURELY_COVERS
-    assert today - timedelta(days=365) < ranges[-1][1] < today - timedelta(days=300)
-    assert len(ranges) == 17  # 6,181 days in windows of 364
+    # Past today by a month: a service whose clock is up to 30 days ahead loses nothing,
+    # whatever span its undated answer covers.
+    assert ranges[-1][1] == today + CLOCK_MARGIN > today + timedelta(days=30)
+    assert len(ranges) == 19  # 6,573 days in windows of 364
     for (_, end), (next_start, _) in itertools.pairwise(ranges):
         assert end == next_start
     assert all(timedelta(0) < e - s < timedelta(days=365) for s, e in ranges)
 
 
-def test_no_windows_when_the_start_is_inside_the_undated_answer() -> None:
+def test_a_start_within_the_last_year_still_gets_its_window() -> None:
     today = date(2026, 11, 27)
-    assert earlier_windows(today - timedelta(days=100), today) == []
+    assert year_windows(today - timedelta(days=100), today) == [
+        (today - timedelta(days=100), today + CLOCK_MARGIN)
+    ]
 
 
 @pytest.mark.parametrize(
