@@ -41,6 +41,7 @@ from host_stub.errors import (
 from host_stub.runner import TERMINAL_STATES, PollPolicy, Runner, describe_ticket, unverified
 from host_stub.stats import accumulate, stats_of
 from host_stub.store import ClaimLost, PrivacyRequest, iso, parse_iso
+from host_stub.writeahead import recording, with_ahead
 
 BACKOFF_FIRST = 30.0
 BACKOFF_MAX = 1800.0
@@ -209,7 +210,10 @@ class Deletions:
             hook, kwargs = "check_deletion", {"ticket": request.ticket}
         try:
             label = f"{self.runner.integration}, deletion request {request.id}"
-            ticket = await self.runner.call(hook, label=label, **kwargs)
+            with recording(store, request.id):
+                ticket = await self.runner.call(hook, label=label, **kwargs)
+            if hook == "submit_deletion" and request.ahead:
+                ticket = with_ahead(ticket, request.ahead)
             state = _ticket_state(ticket)
         except Exception as exc:
             failure = classify_failure(hook, exc)

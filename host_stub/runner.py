@@ -203,8 +203,9 @@ class Runner:
         text = report_text(report)
         path = output or self.reports_dir / f"access-{request.id}.json"
         subjects = crowdtwist_labels(report_subjects(report), self.keyed) if self.keyed else None
-        # Named before it exists, so an erasure (or a repair) meanwhile finds the file.
-        self.store.set_report_path(request.id, str(path))
+        # Named before it exists, with its person, so an erasure (or a repair) meanwhile
+        # finds the file and knows whose it is.
+        self.store.update(request.id, state="running", report_path=str(path), subjects=subjects)
         try:
             write_new_private_file(path, text)
         except (OSError, HostError) as exc:
@@ -220,9 +221,7 @@ class Runner:
             raise RequestFailed(message, failed, retryable=False) from None
         crash_point("access-report-written")
         with self.store.transaction() as db:
-            done = self.store.update(
-                request.id, state="complete", stats=stats, subjects=subjects, db=db
-            )
+            done = self.store.update(request.id, state="complete", stats=stats, db=db)
             erased = erased_in(db, self.store, done, self.keyed) if self.keyed else None
             if erased is not None and self.keyed is not None:
                 path.unlink(missing_ok=True)

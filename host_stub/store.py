@@ -52,6 +52,7 @@ _ADDED_COLUMNS = {
     "completed_at": "TEXT",  # when the request first became complete
     "evidence_digest": "TEXT",  # keyed digest of the erasure record (host_stub.evidence)
     "subjects": "TEXT",  # JSON: an access report's CrowdTwist ids, keyed (host_stub.erasure)
+    "ahead": "TEXT",  # JSON: CrowdTwist ids a DELETE may have reached (host_stub.writeahead)
 }
 _COLUMNS = {**_BASE_COLUMNS, **_ADDED_COLUMNS}
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -107,6 +108,7 @@ class PrivacyRequest:
     completed_at: str | None = None
     evidence_digest: str | None = None
     subjects: list[str] | None = None
+    ahead: list[int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -273,6 +275,17 @@ class RequestStore:
                 (remove_report, request_id),
             )
 
+    def add_ahead(self, request_id: str, crowdtwist_id: int) -> None:
+        """Record, committed, that a DELETE may reach this CrowdTwist user next."""
+        with self.transaction() as db:
+            current = self.get(request_id, db=db)
+            if current is None:
+                raise KeyError(request_id)
+            ahead = sorted({*(current.ahead or []), crowdtwist_id})
+            db.execute(
+                "UPDATE requests SET ahead = ? WHERE id = ?", (json.dumps(ahead), request_id)
+            )
+
     def set_report_path(self, request_id: str, path: str | None) -> None:
         with self.transaction() as db:
             db.execute("UPDATE requests SET report_path = ? WHERE id = ?", (path, request_id))
@@ -328,6 +341,7 @@ def _to_row(request: PrivacyRequest) -> dict[str, Any]:
     row["ticket"] = json.dumps(request.ticket) if request.ticket is not None else None
     row["stats"] = json.dumps(request.stats) if request.stats is not None else None
     row["subjects"] = json.dumps(request.subjects) if request.subjects is not None else None
+    row["ahead"] = json.dumps(request.ahead) if request.ahead is not None else None
     return row
 
 
@@ -337,5 +351,6 @@ def _from_row(row: Sequence[Any]) -> PrivacyRequest:
     values["ticket"] = json.loads(values["ticket"]) if values["ticket"] else None
     values["stats"] = json.loads(values["stats"]) if values["stats"] else None
     values["subjects"] = json.loads(values["subjects"]) if values["subjects"] else None
+    values["ahead"] = json.loads(values["ahead"]) if values["ahead"] else None
     values["failures"] = int(values["failures"] or 0)
     return PrivacyRequest(**values)
