@@ -9,57 +9,43 @@ test_erasure_person.py, test_erasure_key.py, test_erasure_evidence.py). Signals 
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-
-import pytest
 
 from host_stub.erasure import KEY_ENV
 from host_stub.plugins import make_plugin_manager
 from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
-from host_stub.store import RequestStore
+from host_stub.store import PrivacyRequest, RequestStore
 from tests.helpers import process
 from tests.helpers.cli import Cli
 from tests.helpers.host import Host
 from tests.helpers.people import ALICE, BOB, CAROL
 from tests.host.scripted_plugin import NAME, ScriptedPlugin
+from tests.host.test_erasure_evidence import cli_for
 
-ERASURE_KEY = "promises-erasure-key-0123456789abcdef0123"
+ERASURE_KEY = "promises-erasure-key-0123456789abcdef0123"  # the scripted host's
 POLL = ["--poll-interval", "0.05", "--max-poll-interval", "0.1", "--max-wait", "30"]
 
 
-def _cli(tmp_path: Path, sandbox: Sandbox, host: Host) -> Cli:
-    cli = Cli.for_crowdtwist(
-        tmp_path, sandbox.api_base_url, sandbox.pos_base_url, sandbox.api_key, host.pm
-    )
-    cli.env[KEY_ENV] = ERASURE_KEY
-    cli.write_config()
-    return cli
-
-
-@pytest.fixture
-def sandbox() -> Iterator[tuple[SandboxThread, Sandbox]]:
-    thread = SandboxThread(SandboxConfig(deletion_step_seconds=0.05))
-    with thread as running:
-        yield thread, running
-
-
-@pytest.fixture
-def cli(tmp_path: Path, sandbox: tuple[SandboxThread, Sandbox], host: Host) -> Cli:
-    return _cli(tmp_path, sandbox[1], host)
-
-
-def _rows(cli: Cli) -> list[object]:
+def _rows(cli: Cli) -> list[PrivacyRequest]:
     return RequestStore(cli.store_path).list() if cli.store_path.exists() else []
+
+
+def _stored(cli: Cli) -> bool:
+    return bool(_rows(cli))
+
+
+def _failed_once(cli: Cli) -> bool:
+    return any(request.failures for request in _rows(cli))
 
 
 def test_sigterm_during_access_fails_the_request_and_the_erasure_minimises_it(
     tmp_path: Path, host: Host
 ) -> None:
-    with SandboxThread(SandboxConfig(deletion_step_seconds=0.05, latency_seconds=0.2)) as slow:
-        cli = _cli(tmp_path, slow, host)
+    slow = SandboxConfig(deletion_step_seconds=0.05, latency_seconds=0.2)
+    for cli in cli_for(tmp_path, host, slow):
         running = process.spawn(cli, "access", "--email", CAROL.email)
-        process.wait_until(lambda: bool(_rows(cli)), "the access request is stored")
+        process.wait_until(partial(_stored, cli), "the access request is stored")
         running.send_signal(signal.SIGTERM)
         _, err = running.communicate(timeout=process.CONDITION_TIMEOUT)
         assert running.returncode == 143, err
@@ -68,28 +54,22 @@ def test_sigterm_during_access_fails_the_request_and_the_erasure_minimises_it(
         [access] = cli.requests()
         assert (access.state, access.error) == ("failed", "interrupted")
         assert cli.run("delete", "--email", CAROL.email, *POLL)[0] == 0
-    access = cli.requests()[0]
-    assert access.state == "failed" and access.identifiers["email"][0].startswith("hmac-sha256:")
+        access = cli.requests()[0]
+        assert access.state == "failed"
+        assert access.identifiers["email"][0].startswith("hmac-sha256:")
 
 
 def test_ctrl_c_during_the_backoff_wait_is_one_line_and_exit_130(
-    cli: Cli, sandbox: tuple[SandboxThread, Sandbox]
+    cli: Cli, cli_sandbox: tuple[SandboxThread, Sandbox]
 ) -> None:
-    thread, running_sandbox = sandbox
+    thread, running_sandbox = cli_sandbox
     thread.call(
         lambda: running_sandbox.add_fault(
             "status", endpoint="member_search", status=503, times=None
         )
     )
     running = process.spawn(cli, "delete", "--email", CAROL.email)
-    process.wait_until(
-        lambda: (
-            any(r.failures for r in RequestStore(cli.store_path).list())
-            if cli.store_path.exists()
-            else False
-        ),
-        "the first attempt failed and the command waits for the next",
-    )
+    process.wait_until(partial(_failed_once, cli), "the first attempt failed; the command waits")
     running.send_signal(signal.SIGINT)
     _, err = running.communicate(timeout=process.CONDITION_TIMEOUT)
     assert running.returncode == 130, err
