@@ -9,6 +9,7 @@ tried before a user counts as "not queued".
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,8 @@ STATUS_WORDS = {
     "deletion_completed": Status.COMPLETED,
 }
 Known = tuple[Status, str]
+# Before each DELETE, an INFO record with ``crowdtwist_id`` (never an identifier).
+_ahead = logging.getLogger("crowdtwist_plugin.deletion")
 
 
 # Which documented deletion-status route answers, per API origin (kept by the plugin
@@ -116,6 +119,9 @@ class _Deletions:
         # Idempotency: a user whose deletion is already under way is not deleted again.
         known = await self.read_status(crowdtwist_id)
         if known is None:
+            # Write-ahead for the host (docs/contract.md): a handler may record the id
+            # before the DELETE can reach CrowdTwist.
+            _ahead.info("DELETE may be sent", extra={"crowdtwist_id": crowdtwist_id})
             known = await self._delete(crowdtwist_id)
         user = UserDeletion(crowdtwist_id, matched, *known)
         return attrs.evolve(user, reported=self.reported.get(crowdtwist_id))

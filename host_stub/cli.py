@@ -20,17 +20,16 @@ import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 import pluggy
 
 from host_stub.claims import Claims
+from host_stub.cli_parser import UsageError, build_parser
 from host_stub.config import (
     ORIGIN_KEYS,
     config_path,
     load_config,
-    origin_env_var,
-    origin_option,
 )
 from host_stub.console import Console
 from host_stub.deletions import Deletions, Outcome
@@ -38,8 +37,10 @@ from host_stub.erasure import Keyed, erased_by, erasure_key
 from host_stub.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, HostError
 from host_stub.evidence import check_record, write_record
 from host_stub.files import UnsafePathError, refuse_existing
+from host_stub.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, terminable
 from host_stub.plugins import installed_integrations, make_plugin_manager
 from host_stub.progress import display_for
+from host_stub.repair import repair
 from host_stub.runner import (
     TERMINAL_STATES,
     PollPolicy,
@@ -50,106 +51,6 @@ from host_stub.runner import (
 )
 from host_stub.stats import stored_summary
 from host_stub.store import PrivacyRequest, RequestStore, utc_now
-
-EVIDENCE_HELP = """\
-Write the erasure record of deletion REQUEST_ID: JSON (exactly its canonical form, whose
-SHA-256 is stored with the request) and a Markdown rendering beside it. With --check FILE,
-say whether FILE is, byte for byte, the record whose digest is stored.
-"""
-DELETE_HELP = """\
-Erase a person and wait for completion. If a deletion for the same identifiers (same
-values per category; emails compared with ASCII letters lower-cased) is already open for
-this integration, it is followed instead of submitted again; two delete commands started
-together create one request. A request another host-stub process is working on is not
-touched: the command waits for it (or, with --no-wait, says so)."""
-PROBE_HELP = """\
-Run the reads that decide each of the integration's undocumented readings (as if none
-were known) for an operator's test member, print what the answers prove with the
-evidence, and the settings lines that pin them. The member's data is neither printed nor
-stored. Exit 1 when the answers contradict a reading the settings file pins, or each
-other."""
-RESUME_HELP = """\
-Continue every open deletion in the store (after a restart, an outage or --no-wait). A
-request another live process is working on is watched, not touched; one whose owner
-crashed is taken over once its claim expires."""
-
-
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{self.prog}: {message}")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="host-stub", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--config", help="TOML settings file (default: ./host-stub.toml)")
-    parser.add_argument("--integration", default="crowdtwist", help="default: crowdtwist")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks (redacted)")
-    for key in ORIGIN_KEYS:
-        parser.add_argument(
-            origin_option(key),
-            dest=key,
-            metavar="URL",
-            help=f"override the connection's {key} (else ${origin_env_var('<INTEGRATION>', key)}"
-            "); never read from the settings file",
-        )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("integrations", help="list installed integration plugins")
-    sub.add_parser("check", help="validate the configured credentials")
-    access = sub.add_parser("access", help="collect everything held on a person")
-    _add_identifier_args(access)
-    access.add_argument(
-        "--output",
-        type=Path,
-        help="report file to create (default: in reports_dir); never overwritten, never "
-        "followed if a symlink",
-    )
-    delete = sub.add_parser("delete", help="erase a person and wait", description=DELETE_HELP)
-    _add_identifier_args(delete)
-    delete.add_argument("--no-wait", action="store_true", help="submit and return")
-    _add_poll_args(delete)
-    status = sub.add_parser("status", help="show stored requests, or one in full")
-    status.add_argument("request_id", nargs="?")
-    status.add_argument(
-        "--email",
-        action="append",
-        default=[],
-        metavar="E",
-        help="was this address erased, and when? (answered from keyed hashes)",
-    )
-    evidence = sub.add_parser(
-        "evidence",
-        help="write a deletion's erasure record, or check one",
-        description=EVIDENCE_HELP,
-    )
-    evidence.add_argument("request_id", nargs="?")
-    evidence.add_argument("--output", type=Path, metavar="FILE", help="the JSON record's path")
-    evidence.add_argument("--check", type=Path, metavar="FILE", help="verify a written record")
-    probe = sub.add_parser(
-        "probe",
-        help="decide the API's undocumented readings with a test member",
-        description=PROBE_HELP,
-    )
-    probe.add_argument("--email", required=True, metavar="E", help="an operator's test member")
-    resume = sub.add_parser("resume", help="continue every open deletion", description=RESUME_HELP)
-    _add_poll_args(resume)
-    sub.add_parser("sandbox", help="run the local CrowdTwist sandbox (see: sandbox --help)")
-    sub.add_parser("demo", help="run the whole flow against the embedded sandbox")
-    return parser
-
-
-def _add_identifier_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--email", action="append", default=[], metavar="E")
-    parser.add_argument("--user-id", action="append", default=[], metavar="U")
-
-
-def _add_poll_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--poll-interval", type=float, default=1.0, metavar="S")
-    parser.add_argument("--max-poll-interval", type=float, default=30.0, metavar="S")
-    parser.add_argument("--max-wait", type=float, default=None, metavar="S")
 
 
 def main(
@@ -167,8 +68,8 @@ def main(
 
         return int(sandbox_main(args_list[1:]))
     try:
-        args = build_parser().parse_args(args_list)
-    except _UsageError as exc:
+        args = build_parser(__doc__.splitlines()[0] if __doc__ else None).parse_args(args_list)
+    except UsageError as exc:
         console.error(str(exc))
         return EXIT_USAGE
     if args.command == "demo":
@@ -177,16 +78,19 @@ def main(
         return run_demo(console, main)
     try:
         pm = plugin_manager or make_plugin_manager()
-        return asyncio.run(_dispatch(args, env, console, pm))
+        return asyncio.run(terminable(_dispatch(args, env, console, pm)))
     except ConfigError as exc:
         console.error(str(exc))
         return EXIT_USAGE
     except HostError as exc:
         console.error(str(exc))
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         console.error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        console.error("interrupted (SIGTERM)")
+        return EXIT_TERMINATED
     except Exception as exc:
         if args.debug:
             console.progress("".join(traceback.format_exception(exc)))
@@ -244,13 +148,20 @@ async def _run_command(args: argparse.Namespace, runner: Runner, console: Consol
         for item in result.get("checks", []):
             mark = "ok  " if item.get("ok") else "FAIL"
             console.print(f"{mark} {item.get('name')}: {item.get('detail')}")
-        return EXIT_OK if result.get("ok") else EXIT_FAILED
+        if result.get("ok"):
+            return EXIT_OK
+        # The contract's single "connection" check: the plugin refused the settings.
+        refused = [c for c in result.get("checks", []) if c.get("name") == "connection"]
+        return EXIT_USAGE if refused and not refused[0].get("ok") else EXIT_FAILED
     if args.command == "probe":
         from host_stub.probe import probe
 
         return await probe(runner, args.email, console)
     deletions = Deletions(runner, Claims(runner.store))
     if args.command == "resume":
+        if runner.keyed is not None:
+            for note in repair(runner.store, runner.integration, runner.keyed):
+                console.progress(note)
         if not deletions.open_requests():
             console.print("no pending deletions")
             return EXIT_OK
@@ -263,6 +174,9 @@ async def _run_command(args: argparse.Namespace, runner: Runner, console: Consol
             except UnsafePathError as exc:
                 raise ConfigError(str(exc)) from None
         request, report = await runner.access(identifiers, args.output)
+        if request.report_path is None:
+            console.print(f"access request {request.id}: complete; {request.error}")
+            return EXIT_OK
         console.print(f"access request {request.id}: complete; report: {request.report_path}")
         console.print(summarize_report(report))
         return EXIT_OK
@@ -323,15 +237,18 @@ def _evidence(
     console: Console,
 ) -> int:
     if args.check is not None:
-        ok, message = check_record(store, args.check)
+        ok, message = check_record(store, keyed, args.check)
         console.print(message) if ok else console.error(message)
         return EXIT_OK if ok else EXIT_FAILED
     if args.request_id is None:
         raise ConfigError("evidence needs a REQUEST_ID, or --check FILE")
+    before = store.get(args.request_id)
     path, side, value, readable = write_record(
-        store, keyed, reports_dir, args.request_id, args.output
+        store, keyed, reports_dir, args.request_id, args.output, replace=args.replace
     )
-    console.print(f"erasure record: {path} (sha256 {value}, stored with the request); {side}\n")
+    console.print(f"erasure record: {path} (digest {value}, stored with the request); {side}\n")
+    if before is not None and before.evidence_digest not in (None, value):
+        console.progress(f"replaced the stored digest {before.evidence_digest}")
     console.print(readable.rstrip())
     return EXIT_OK
 

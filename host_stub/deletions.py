@@ -28,7 +28,8 @@ from typing import Any
 import attrs
 
 from host_stub.claims import OPEN_STATES, Claims, owner_is_gone
-from host_stub.erasure import minimise
+from host_stub.crash import crash_point
+from host_stub.erasure import erase
 from host_stub.errors import (
     EXIT_FAILED,
     EXIT_OK,
@@ -40,6 +41,7 @@ from host_stub.errors import (
 from host_stub.runner import TERMINAL_STATES, PollPolicy, Runner, describe_ticket, unverified
 from host_stub.stats import accumulate, stats_of
 from host_stub.store import ClaimLost, PrivacyRequest, iso, parse_iso
+from host_stub.writeahead import recording, with_ahead
 
 BACKOFF_FIRST = 30.0
 BACKOFF_MAX = 1800.0
@@ -74,10 +76,12 @@ class _Waiter:
     def next_delay(self, at_least: float = 0.0) -> float | None:
         """Seconds to wait before the next step, or ``None`` if that is past the deadline."""
         delay = max(next(self._intervals), at_least)
-        elapsed = self.runner.store.clock() - self.started
-        if self.policy.deadline is not None and elapsed + delay > self.policy.deadline:
+        if self.policy.deadline is not None and self.elapsed() + delay > self.policy.deadline:
             return None
         return delay
+
+    def elapsed(self) -> float:
+        return self.runner.store.clock() - self.started
 
 
 @attrs.define
@@ -169,7 +173,9 @@ class Deletions:
             request, failure = await self._step(request, first_of_new=created and first)
             first = False
             if failure is not None and failure.kind == "configuration":
-                return Outcome(request, EXIT_USAGE, _failure_note(request, failure))
+                # A refused ticket is no configuration error: the settings are fine.
+                code = EXIT_FAILED if _ticket_refused(failure) else EXIT_USAGE
+                return Outcome(request, code, _failure_note(request, failure))
             if request.state in TERMINAL_STATES:
                 return _closed(request)
             note = _failure_note(request, failure) if failure is not None else unverified(request)
@@ -178,8 +184,12 @@ class Deletions:
                 return Outcome(request, code, note)
             delay = waiter.next_delay(at_least=self._seconds_until(request.next_attempt_at))
             if delay is None:
-                stopped = "stopped waiting; host-stub resume continues it"
-                return Outcome(request, code, note or f"deletion request {request.id}: {stopped}")
+                stopped = (
+                    f"stopped waiting after {waiter.elapsed():.0f} s (--max-wait "
+                    f"{waiter.policy.deadline}); host-stub resume continues it"
+                )
+                why = f"{note}; " if note else f"deletion request {request.id}: "
+                return Outcome(request, code, why + stopped)
             if note is not None:
                 self.runner.progress(note)
             await self.runner.sleep(delay)
@@ -200,24 +210,33 @@ class Deletions:
             hook, kwargs = "check_deletion", {"ticket": request.ticket}
         try:
             label = f"{self.runner.integration}, deletion request {request.id}"
-            ticket = await self.runner.call(hook, label=label, **kwargs)
+            with recording(store, request.id):
+                ticket = await self.runner.call(hook, label=label, **kwargs)
+            if hook == "submit_deletion" and request.ahead:
+                ticket = with_ahead(ticket, request.ahead)
             state = _ticket_state(ticket)
         except Exception as exc:
             failure = classify_failure(hook, exc)
             return self._record_failure(request, failure, first_of_new), failure
-        updated = store.update(
-            request.id,
-            state=state,
-            ticket=ticket,
-            failures=0,
-            stats=accumulate(request.stats, stats_of(ticket)),
-            as_owner=owner,
-        )
+        crash_point("deletion-answered")
+        # Completion and minimisation commit together (host_stub.erasure).
+        with store.transaction() as db:
+            updated = store.update(
+                request.id,
+                state=state,
+                ticket=ticket,
+                failures=0,
+                stats=accumulate(request.stats, stats_of(ticket)),
+                as_owner=owner,
+                db=db,
+            )
+            described = describe_ticket(updated)
+            if updated.state == "complete" and self.runner.keyed is not None:
+                erase(db, store, updated, self.runner.keyed)
+                updated = store.get(updated.id, db=db) or updated
+        crash_point("erasure-committed")
         verb = "submitted" if hook == "submit_deletion" else "now"
-        self.runner.progress(f"deletion request {updated.id} {verb}: {describe_ticket(updated)}")
-        if updated.state == "complete" and self.runner.keyed is not None:
-            minimise(store, updated, self.runner.keyed)
-            updated = store.get(updated.id) or updated
+        self.runner.progress(f"deletion request {updated.id} {verb}: {described}")
         return updated, None
 
     def _record_failure(
@@ -242,6 +261,12 @@ class Deletions:
         )
 
 
+def _ticket_refused(failure: PluginFailure) -> bool:
+    """Whether check_deletion refused the ticket it was given (the plugin's messages about
+    a ticket name its field: ``ticket.submitted_at must be ...``)."""
+    return failure.message.startswith("check_deletion failed: ticket")
+
+
 def _ticket_state(ticket: Mapping[str, Any]) -> str:
     state = ticket.get("state")
     if state not in ("pending", "complete", "failed"):
@@ -250,12 +275,35 @@ def _ticket_state(ticket: Mapping[str, Any]) -> str:
 
 
 def _closed(request: PrivacyRequest) -> Outcome:
-    return Outcome(request, EXIT_FAILED if request.state == "failed" else EXIT_OK)
+    if request.state != "failed":
+        return Outcome(request, EXIT_OK)
+    return Outcome(
+        request, EXIT_FAILED, f"deletion request {request.id} failed: {why_failed(request)}"
+    )
+
+
+def why_failed(request: PrivacyRequest) -> str:
+    """The stored error, else what CrowdTwist said when it refused a user."""
+    if request.error:
+        return request.error
+    users = (request.ticket or {}).get("users", [])
+    refusals = [
+        f"CrowdTwist refused user {u.get('crowdtwist_id')}: {u.get('detail') or 'no reason given'}"
+        for u in users
+        if isinstance(u, dict) and u.get("status") == "rejected"
+    ]
+    return "; ".join(refusals) or "no reason was recorded"
 
 
 def _failure_note(request: PrivacyRequest, failure: PluginFailure) -> str:
     if request.state in TERMINAL_STATES:
         return f"deletion request {request.id} failed: {failure.message}"
+    if failure.kind == "configuration" and _ticket_refused(failure):
+        return (
+            f"deletion request {request.id}: the stored ticket is refused, not the settings: "
+            f"{failure.message} (kept {request.state}: the ticket in the store was changed or "
+            "damaged; correct that field, then host-stub resume continues it)"
+        )
     if failure.kind == "configuration":
         return (
             f"deletion request {request.id}: {failure.message} (kept {request.state}: fix the "

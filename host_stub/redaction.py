@@ -107,14 +107,32 @@ class Redactor:
         return _mask_cut_forms(text, self._forms)
 
     def json(self, value: Any) -> Any:
-        """``value`` with every string in it (keys included) redacted; the shape is kept."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {self.json(k): self.json(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.json(item) for item in value]
-        return value
+        """``value`` with every string in it (keys included) redacted; the shape is kept.
+
+        Walks with a stack of its own, not by recursion: a record nested deeper than
+        Python's recursion limit is redacted like any other.
+        """
+        root: list[Any] = [None]
+        # (value to copy, the container to put its copy in, the key or index there)
+        stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+        while stack:
+            item, parent, slot = stack.pop()
+            if isinstance(item, str):
+                parent[slot] = self.text(item)
+            elif isinstance(item, dict):
+                copy: dict[Any, Any] = {}
+                parent[slot] = copy
+                for key, child in item.items():
+                    redacted = self.text(key) if isinstance(key, str) else key
+                    copy[redacted] = None
+                    stack.append((child, copy, redacted))
+            elif isinstance(item, list | tuple):
+                items: list[Any] = [None] * len(item)
+                parent[slot] = items
+                stack.extend((child, items, i) for i, child in enumerate(item))
+            else:
+                parent[slot] = item
+        return root[0]
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pluggy
 
-from host_stub.erasure import Keyed
+from host_stub.claims import make_owner_id
+from host_stub.crash import crash_point
+from host_stub.erasure import Keyed, crowdtwist_labels, erased_in, removal_note, report_subjects
 from host_stub.errors import ConfigError, HostError, PluginFailure, classify_failure
 from host_stub.files import write_new_private_file
 from host_stub.plugins import call_hook
@@ -32,6 +36,7 @@ from host_stub.progress import ProgressDisplay
 from host_stub.stats import accumulate, stats_of, summary
 from host_stub.store import PrivacyRequest, RequestStore
 
+DEEP_JSON_LIMIT = 4000  # levels of nesting a hook's result may have
 TERMINAL_STATES = frozenset({"complete", "failed"})
 Progress = Callable[[str], None]
 Sleep = Callable[[float], Awaitable[None]]
@@ -77,11 +82,28 @@ class PollPolicy:
             delay = min(delay * self.factor, self.maximum)
 
 
+@contextmanager
+def deep_json() -> Iterator[None]:
+    """Room for JSON's encoder and decoder, which recurse once per level of nesting (and
+    count the caller's frames too): a record a few hundred levels deep is still data."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEP_JSON_LIMIT + 500))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def json_object(value: Mapping[str, Any], hook: str) -> dict[str, Any]:
     """``value`` as a plain JSON object, or a ``HostError`` naming the hook."""
     try:
-        loaded = json.loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError, RecursionError) as exc:
+        with deep_json():
+            loaded = json.loads(json.dumps(value, allow_nan=False))
+    except RecursionError:
+        raise HostError(
+            f"{hook} returned a result nested more than {DEEP_JSON_LIMIT} levels deep"
+        ) from None
+    except (TypeError, ValueError) as exc:
         raise HostError(f"{hook} returned a result that is not JSON: {exc}") from None
     if not isinstance(loaded, dict):
         raise HostError(f"{hook} returned {type(loaded).__name__}, expected a JSON object")
@@ -143,8 +165,14 @@ class Runner:
     async def access(
         self, identifiers: Mapping[str, Sequence[str]], output: Path | None = None
     ) -> tuple[PrivacyRequest, dict[str, Any]]:
-        """Collect the report and write it (to ``output``, or into the reports folder)."""
-        request = self.store.create("access", self.integration, identifiers, "running")
+        """Collect the report and write it (to ``output``, or into the reports folder).
+
+        However the request ends (a failure, an interruption, a bug in finishing it), it
+        is never left ``running`` by this process; one whose process was killed is closed
+        by ``host-stub resume`` (``host_stub.repair``).
+        """
+        owner = make_owner_id()
+        request = self.store.create("access", self.integration, identifiers, "running", owner=owner)
         try:
             report = await self.call("handle_access", identifiers=identifiers)
         except Exception as exc:
@@ -154,10 +182,30 @@ class Runner:
         except BaseException:
             self.store.update(request.id, state="failed", error="interrupted")
             raise
+        try:
+            return self._keep(request, report, output)
+        except RequestFailed:
+            raise
+        except BaseException as exc:
+            why = "interrupted" if not isinstance(exc, Exception) else _finishing_error(exc)
+            self.store.update(request.id, state="failed", error=why)
+            if isinstance(exc, Exception):
+                raise RequestFailed(why, request, retryable=False) from None
+            raise
+
+    def _keep(
+        self, request: PrivacyRequest, report: dict[str, Any], output: Path | None
+    ) -> tuple[PrivacyRequest, dict[str, Any]]:
+        """Write the report and complete the request, unless its person was erased
+        meanwhile: then the report is removed in the same transaction."""
         report = self.store.redactor.json(report)
         stats = accumulate(None, stats_of(report))
-        text = json.dumps(report, indent=2, sort_keys=True) + "\n"
+        text = report_text(report)
         path = output or self.reports_dir / f"access-{request.id}.json"
+        subjects = crowdtwist_labels(report_subjects(report), self.keyed) if self.keyed else None
+        # Named before it exists, with its person, so an erasure (or a repair) meanwhile
+        # finds the file and knows whose it is.
+        self.store.update(request.id, state="running", report_path=str(path), subjects=subjects)
         try:
             write_new_private_file(path, text)
         except (OSError, HostError) as exc:
@@ -166,12 +214,35 @@ class Runner:
                 f"could not write the report to {path}: {reason}; the complete report is "
                 f"kept in the store (`host-stub status {request.id}` shows it as held_report)"
             )
+            self.store.set_report_path(request.id, None)
             failed = self.store.update(
                 request.id, state="failed", error=message, held_report=text, stats=stats
             )
             raise RequestFailed(message, failed, retryable=False) from None
-        done = self.store.update(request.id, state="complete", report_path=str(path), stats=stats)
+        crash_point("access-report-written")
+        with self.store.transaction() as db:
+            done = self.store.update(request.id, state="complete", stats=stats, db=db)
+            erased = erased_in(db, self.store, done, self.keyed) if self.keyed else None
+            if erased is not None and self.keyed is not None:
+                path.unlink(missing_ok=True)
+                ids = self.keyed.identifiers(done.identifiers)
+                self.store.minimise(db, done.id, ids, None, remove_report=removal_note(erased.id))
+                done = self.store.get(done.id, db=db) or done
         return done, report
+
+
+def report_text(report: Mapping[str, Any]) -> str:
+    """The report as it is written: indented JSON, or compact when it nests too deep for
+    the indenting encoder (which recurses in Python)."""
+    with deep_json():
+        try:
+            return json.dumps(report, indent=2, sort_keys=True) + "\n"
+        except RecursionError:
+            return json.dumps(report, sort_keys=True) + "\n"
+
+
+def _finishing_error(exc: Exception) -> str:
+    return f"the report could not be kept: {type(exc).__name__}: {str(exc)[:500]}"
 
 
 def describe_ticket(request: PrivacyRequest) -> str:

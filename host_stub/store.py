@@ -50,7 +50,9 @@ _ADDED_COLUMNS = {
     "held_report": "TEXT",
     "stats": "TEXT",  # JSON: what the plugin calls cost (host_stub.stats)
     "completed_at": "TEXT",  # when the request first became complete
-    "evidence_digest": "TEXT",  # SHA-256 of the erasure record (host_stub.evidence)
+    "evidence_digest": "TEXT",  # keyed digest of the erasure record (host_stub.evidence)
+    "subjects": "TEXT",  # JSON: an access report's CrowdTwist ids, keyed (host_stub.erasure)
+    "ahead": "TEXT",  # JSON: CrowdTwist ids a DELETE may have reached (host_stub.writeahead)
 }
 _COLUMNS = {**_BASE_COLUMNS, **_ADDED_COLUMNS}
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -105,6 +107,8 @@ class PrivacyRequest:
     stats: dict[str, Any] | None = None
     completed_at: str | None = None
     evidence_digest: str | None = None
+    subjects: list[str] | None = None
+    ahead: list[int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -147,6 +151,15 @@ class RequestStore:
                 raise
             db.execute("COMMIT")
 
+    @contextmanager
+    def within(self, db: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+        """``db``'s transaction when given, else a new one."""
+        if db is not None:
+            yield db
+            return
+        with self.transaction() as own:
+            yield own
+
     def create(
         self,
         kind: Kind,
@@ -173,11 +186,8 @@ class RequestStore:
         )
         row = _to_row(request)
         sql = f"INSERT INTO requests ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})"
-        if db is not None:
-            db.execute(sql, tuple(row.values()))
-        else:
-            with self.transaction() as own:
-                own.execute(sql, tuple(row.values()))
+        with self.within(db) as tx:
+            tx.execute(sql, tuple(row.values()))
         return request
 
     def update(
@@ -192,17 +202,20 @@ class RequestStore:
         failures: int | None = None,
         held_report: str | None = None,
         stats: Mapping[str, Any] | None = None,
+        subjects: Sequence[str] | None = None,
         as_owner: str | None = None,
+        db: sqlite3.Connection | None = None,
     ) -> PrivacyRequest:
         """Set the state, error and next attempt time (``None`` clears those two) and, where
-        given, the ticket, report path, failure count, held report and stats (redacted like
-        a ticket; ``host_stub.stats`` says what they hold).
+        given, the ticket, report path, failure count, held report, stats (redacted like
+        a ticket; ``host_stub.stats`` says what they hold) and keyed subjects.
 
         With ``as_owner``, the update happens only while that owner holds the claim;
-        otherwise ``ClaimLost`` is raised and nothing is written.
+        otherwise ``ClaimLost`` is raised and nothing is written. Inside ``db``'s
+        transaction when given.
         """
-        with self.transaction() as db:
-            current = self.get(request_id, db=db)
+        with self.within(db) as tx:
+            current = self.get(request_id, db=tx)
             if current is None:
                 raise KeyError(request_id)
             if as_owner is not None and current.owner != as_owner:
@@ -223,10 +236,11 @@ class RequestStore:
                 ),
                 stats=self.redactor.json(dict(stats)) if stats is not None else current.stats,
                 completed_at=current.completed_at or (self.now() if state == "complete" else None),
+                subjects=list(subjects) if subjects is not None else current.subjects,
             )
             row = _to_row(updated)
             del row["id"]
-            db.execute(
+            tx.execute(
                 f"UPDATE requests SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
                 (*row.values(), request_id),
             )
@@ -234,31 +248,47 @@ class RequestStore:
 
     def minimise(
         self,
+        db: sqlite3.Connection,
         request_id: str,
         identifiers: Mapping[str, Sequence[str]],
         ticket: Mapping[str, Any] | None,
         *,
         remove_report: str | None = None,
     ) -> None:
-        """Replace the request's identifiers (and its ticket) with keyed forms
-        (``host_stub.erasure``); with ``remove_report``, forget its report and say why."""
-        with self.transaction() as db:
+        """Inside ``db``'s transaction: replace the request's identifiers (and its ticket)
+        with keyed forms (``host_stub.erasure``); with ``remove_report``, forget its report
+        and say why."""
+        db.execute(
+            "UPDATE requests SET identifiers = ?, ticket = COALESCE(?, ticket), "
+            "error = NULL, updated_at = ? WHERE id = ?",
+            (
+                json.dumps({k: list(v) for k, v in identifiers.items()}),
+                json.dumps(ticket) if ticket is not None else None,
+                self.now(),
+                request_id,
+            ),
+        )
+        if remove_report is not None:
             db.execute(
-                "UPDATE requests SET identifiers = ?, ticket = COALESCE(?, ticket), "
-                "error = NULL, updated_at = ? WHERE id = ?",
-                (
-                    json.dumps({k: list(v) for k, v in identifiers.items()}),
-                    json.dumps(ticket) if ticket is not None else None,
-                    self.now(),
-                    request_id,
-                ),
+                "UPDATE requests SET report_path = NULL, held_report = NULL, error = ? "
+                "WHERE id = ?",
+                (remove_report, request_id),
             )
-            if remove_report is not None:
-                db.execute(
-                    "UPDATE requests SET report_path = NULL, held_report = NULL, error = ? "
-                    "WHERE id = ?",
-                    (remove_report, request_id),
-                )
+
+    def add_ahead(self, request_id: str, crowdtwist_id: int) -> None:
+        """Record, committed, that a DELETE may reach this CrowdTwist user next."""
+        with self.transaction() as db:
+            current = self.get(request_id, db=db)
+            if current is None:
+                raise KeyError(request_id)
+            ahead = sorted({*(current.ahead or []), crowdtwist_id})
+            db.execute(
+                "UPDATE requests SET ahead = ? WHERE id = ?", (json.dumps(ahead), request_id)
+            )
+
+    def set_report_path(self, request_id: str, path: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE requests SET report_path = ? WHERE id = ?", (path, request_id))
 
     def set_evidence_digest(self, request_id: str, digest: str) -> None:
         with self.transaction() as db:
@@ -310,6 +340,8 @@ def _to_row(request: PrivacyRequest) -> dict[str, Any]:
     row["identifiers"] = json.dumps(request.identifiers)
     row["ticket"] = json.dumps(request.ticket) if request.ticket is not None else None
     row["stats"] = json.dumps(request.stats) if request.stats is not None else None
+    row["subjects"] = json.dumps(request.subjects) if request.subjects is not None else None
+    row["ahead"] = json.dumps(request.ahead) if request.ahead is not None else None
     return row
 
 
@@ -318,5 +350,7 @@ def _from_row(row: Sequence[Any]) -> PrivacyRequest:
     values["identifiers"] = json.loads(values["identifiers"])
     values["ticket"] = json.loads(values["ticket"]) if values["ticket"] else None
     values["stats"] = json.loads(values["stats"]) if values["stats"] else None
+    values["subjects"] = json.loads(values["subjects"]) if values["subjects"] else None
+    values["ahead"] = json.loads(values["ahead"]) if values["ahead"] else None
     values["failures"] = int(values["failures"] or 0)
     return PrivacyRequest(**values)

@@ -12,6 +12,7 @@ import pluggy
 import pytest
 
 from host_stub.claims import Claims
+from host_stub.cli_parser import DEFAULT_MAX_WAIT, build_parser
 from host_stub.deletions import BACKOFF_FIRST, Deletions, Outcome
 from host_stub.plugins import make_plugin_manager
 from host_stub.runner import PollPolicy, Runner
@@ -216,3 +217,26 @@ def test_next_attempt_times_are_parseable(h: Harness) -> None:
 
 def test_outcome_is_plain_data() -> None:
     assert attrs.has(Outcome)
+
+
+async def test_delete_against_an_unreachable_host_ends_within_the_default_wait(
+    h: Harness,
+) -> None:
+    # issue 29: every attempt fails as a refused connection does; the default --max-wait ends it
+    args = build_parser().parse_args(["delete", "--email", "carol@example.com"])
+    policy = PollPolicy(args.poll_interval, maximum=args.max_poll_interval, deadline=args.max_wait)
+    h.plugin.script["submit_deletion"] += [outage() for _ in range(100)]
+    started = h.now
+    outcome = await h.deletions().delete(IDS, policy)
+    assert outcome.exit_code == 1 and outcome.request.state == "submitting"
+    assert h.now - started <= DEFAULT_MAX_WAIT <= 600
+    assert outcome.note is not None and "stopped waiting after" in outcome.note
+    assert "HTTP 503" in outcome.note and "host-stub resume continues it" in outcome.note
+
+
+async def test_a_refused_deletion_says_why(h: Harness) -> None:
+    refused = {**ticket("failed", "rejected", "Member is inactive but has redeemable points")}
+    h.plugin.script["submit_deletion"].append(refused)
+    outcome = await h.deletions().delete(IDS, POLL)
+    assert outcome.exit_code == 1 and outcome.note is not None
+    assert "Member is inactive but has redeemable points" in outcome.note

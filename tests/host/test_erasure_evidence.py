@@ -3,7 +3,9 @@ hashes once an erasure is complete, and a failed erasure reported as such."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sqlite3
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from host_stub.erasure import KEY_ENV
+from host_stub.evidence import canonical
 from host_stub.sandbox import SandboxConfig, SandboxThread
 from host_stub.store import RequestStore
 from tests.helpers.cli import Cli
@@ -123,4 +126,51 @@ def test_a_failed_erasure_exits_1_and_status_says_why(tmp_path: Path, host: Host
 def test_a_short_erasure_key_is_a_configuration_error(cli: Cli) -> None:
     cli.env[KEY_ENV] = "short"
     code, _, err = cli.run("status", "--email", BOB.email)
-    assert code == 2 and KEY_ENV in err and "short" not in err
+    assert code == 2 and KEY_ENV in err and "32 bytes" in err and "short" not in err
+
+
+def test_a_forged_record_with_its_sha256_recomputed_in_the_store_fails_the_check(
+    cli: Cli,
+) -> None:
+    assert cli.run("delete", "--email", BOB.email, *POLL)[0] == 0
+    [deletion] = cli.requests()
+    assert cli.run("evidence", deletion.id)[0] == 0
+    genuine = next(cli.reports_dir.glob(f"erasure-{deletion.id}-*.json"))
+    record = json.loads(genuine.read_bytes())
+    record["users"][0]["initiated_by"] = "Control Center: someone else"
+    forged = cli.root / "forged.json"
+    forged.write_bytes(canonical(record))
+    with sqlite3.connect(cli.store_path) as db:
+        db.execute(
+            "UPDATE requests SET evidence_digest = ? WHERE id = ?",
+            (hashlib.sha256(forged.read_bytes()).hexdigest(), deletion.id),
+        )
+    code, _, err = cli.run("evidence", "--check", str(forged))
+    assert code == 1 and "not keyed" in err
+    # the attacker cannot make a keyed digest either: anything else they store fails too
+    with sqlite3.connect(cli.store_path) as db:
+        db.execute(
+            "UPDATE requests SET evidence_digest = ? WHERE id = ?",
+            ("hmac-sha256:" + hashlib.sha256(forged.read_bytes()).hexdigest(), deletion.id),
+        )
+    assert cli.run("evidence", "--check", str(forged))[0] == 1
+    # `evidence ID` does not silently put its own digest back over the stored one
+    code, _, err = cli.run("evidence", deletion.id)
+    assert code == 1 and "is not the one whose digest is stored" in err
+    stored = RequestStore(cli.store_path).get(deletion.id)
+    assert stored is not None and stored.evidence_digest is not None
+    assert stored.evidence_digest.startswith("hmac-sha256:")
+    code, _, err = cli.run("evidence", deletion.id, "--replace")
+    assert code == 0 and f"replaced the stored digest {stored.evidence_digest}" in err
+    assert cli.run("evidence", "--check", str(genuine))[0] == 0
+    assert cli.run("evidence", "--check", str(forged))[0] == 1
+
+
+def test_the_record_digest_depends_on_the_erasure_key(cli: Cli) -> None:
+    assert cli.run("delete", "--email", BOB.email, *POLL)[0] == 0
+    [deletion] = cli.requests()
+    assert cli.run("evidence", deletion.id)[0] == 0
+    genuine = next(cli.reports_dir.glob(f"erasure-{deletion.id}-*.json"))
+    cli.env[KEY_ENV] = "another-erasure-key-0123456789abcdef0123"
+    code, _, err = cli.run("evidence", "--check", str(genuine))
+    assert code == 1 and "erasure key is not the one" in err

@@ -264,7 +264,7 @@ def _cli_session(canary: str, root: Path, host: Host) -> Cli:
         assert cli.run("status")[0] == 0
         assert cli.run("--debug", "access", "--email", "bad email")[0] == 2
         cli.write_config(api_subdomain="evil.com/#", user_id_typ="x")
-        assert cli.run("check")[0] == 1
+        assert cli.run("check")[0] == 2  # a configuration error (issue 29)
         assert cli.run("access", "--email", ALICE.email)[0] == 2
         cli.write_config()
         cli.key = OTHER_KEY  # the wrong key: 403 on both hosts
