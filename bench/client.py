@@ -81,8 +81,6 @@ async def run(args: argparse.Namespace, profile: cProfile.Profile | None) -> dic
         )
         return time.monotonic()
 
-    if args.warm_up:  # proves what it can first; its calls are not measured
-        await one(args.warm_up)
         await asyncio.to_thread(admin, args.api, "POST", "reset")
     halved_at = asyncio.create_task(halve()) if args.halve_at else None
     # CPU is counted from the first request on: interpreter start-up and imports are
@@ -121,7 +119,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sequential", action="store_true")
     parser.add_argument("--connection", default="{}", help="JSON of extra connection keys")
     parser.add_argument("--pool", type=int, default=0, help="hook calls at a time, in order")
-    parser.add_argument("--warm-up", default="", help="an address accessed before measuring")
     parser.add_argument("--profile", type=Path, help="write a cProfile summary here")
     args = parser.parse_args(argv)
     profile = profiler() if args.profile else None
