@@ -82,6 +82,7 @@ async def run(args: argparse.Namespace, profile: cProfile.Profile | None) -> dic
         return time.monotonic()
 
         await asyncio.to_thread(admin, args.api, "POST", "reset")
+
     halved_at = asyncio.create_task(halve()) if args.halve_at else None
     # CPU is counted from the first request on: interpreter start-up and imports are
     # not a per-request cost.
