@@ -6,8 +6,10 @@ sandbox under test. The rules are the README's definition ("Lean, accountable ac
 item 5), per subject found by one email:
 
 - lookup: 3 (the profile by ``id_type=email``, member search with ``is_active`` 1 and 0);
-- activities 1, rewards 1;
-- purchases max(1, ceil(n/10)), receipts max(1, ceil(n/25));
+- activities 1, rewards 1, usable coupons 1, points 1, points expiration 1, household
+  invitations 1;
+- purchases max(1, ceil(n/10)) and one purchase detail per purchase, receipts
+  max(1, ceil(n/25)), badges max(1, ceil(n/25));
 - legacy activity history ceil(n/s) + 1, s = min(50, clamp) (the +1 is the empty end page);
 - redemption history, the safe way: the undated read's pages, max(1, ceil(u/10)), and
   max(1, ceil(n_w/10)) for every window of the plan (see ``redemption_windows``).
@@ -30,6 +32,7 @@ from host_stub.sandbox.sandbox_config import SandboxConfig, UndatedRedemptions
 
 PURCHASES_PAGE = 10
 RECEIPTS_PAGE = 25
+BADGES_PAGE = 25
 REDEMPTIONS_PAGE = 10
 LEGACY_PAGE_SIZE = 50  # what the plugin asks for
 CROWDTWIST_EPOCH = dt.date(2009, 1, 1)
@@ -100,7 +103,13 @@ def member_calls(
             "member_search": searches,
             "user_activities": 1,
             "user_rewards": 1,
+            "usable_coupons": 1,
+            "points": 1,
+            "points_expiration": 1,
+            "household_invitations": 1,
+            "badges": pages(len(member.extras.badges), BADGES_PAGE),
             "purchases": pages(len(records.purchases.items), PURCHASES_PAGE),
+            "purchase_detail": len(records.purchases.items),
             "receipts": pages(len(records.receipts), RECEIPTS_PAGE),
             "activity_history": -(-len(records.activity_history) // legacy_size) + 1,
             "redemption_history": redemption_calls(

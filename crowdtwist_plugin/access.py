@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 
-from crowdtwist_plugin import endpoints
+from crowdtwist_plugin.catalogue import COLLECTIONS, PROFILE, RESOURCES, Resource, scope
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.disclosure import withhold_report
 from crowdtwist_plugin.errors import ResponseError
 from crowdtwist_plugin.lookup import Subject, find_subjects
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttles
-from crowdtwist_plugin.pages import collection_of, fetch_list, fetch_numbered, fetch_paged
+from crowdtwist_plugin.pages import collection_of, fetch_paged, read_resource
 from crowdtwist_plugin.progress import Progress
 from crowdtwist_plugin.readings import NOT_SAVING, UNDATED, Observed, ProgramReadings
 from crowdtwist_plugin.redemption_dates import (
@@ -58,6 +58,7 @@ async def handle_access(
             for subject, categories in zip(subjects, data, strict=True)
         ],
         "not_found": not_found,
+        "scope": scope(),
     }
     return {**withhold_report(report), "stats": stats.to_json()}
 
@@ -65,53 +66,68 @@ async def handle_access(
 async def collect(
     client: CrowdTwistClient, subject: Subject, readings: ProgramReadings
 ) -> dict[str, list[Any]]:
-    """Every category for one user, addressed by numeric id with ``id_type=id``."""
-    user = {"user_id": subject.crowdtwist_id}
-    by_id = {"id_type": "id"}
-    fetches: dict[str, Awaitable[list[Any]]] = {
-        "activities": fetch_list(client, endpoints.ACTIVITIES, user, by_id, ("activities",)),
-        "activity_history": fetch_numbered(client, endpoints.ACTIVITY_HISTORY, user, by_id),
-        "rewards": fetch_list(client, endpoints.REWARDS, user, by_id, ("rewards",)),
-        "purchases": fetch_paged(
-            client,
-            endpoints.PURCHASES,
-            user,
-            by_id,
-            ("purchases",),
-            absent_codes=frozenset({"user_not_found"}),
-        ),
-        "receipts": fetch_paged(
-            client,
-            endpoints.RECEIPTS,
-            user,
-            {**by_id, "page_size": endpoints.RECEIPTS_PAGE_SIZE},
-            ("submitted_receipts", "receipts"),
-            absent_codes=frozenset({"receipt_scanning_inactive"}),
-        ),
-        "redemptions": redemptions(client, subject.crowdtwist_id, subject.profile or {}, readings),
-    }
-    results = await gather_all(fetches.values())
-    return dict(zip(fetches, results, strict=True))
+    """Every collection of the catalogue for one user, addressed by CrowdTwist id: the
+    member's own collections at once, then the detail reads their records call for."""
+    user_id = subject.crowdtwist_id
+
+    def read(resource: Resource) -> Awaitable[list[Any]]:
+        if resource.dated:
+            return redemptions(client, resource, user_id, subject.profile or {}, readings)
+        return read_resource(client, resource, user_id)
+
+    own = [r for r in RESOURCES if r.each is None]
+    data = dict(zip((r.name for r in own), await gather_all(map(read, own)), strict=True))
+    details = [r for r in RESOURCES if r.each is not None]
+    for resource, records in zip(
+        details,
+        await gather_all(_details(client, r, user_id, data[r.each or ""]) for r in details),
+        strict=True,
+    ):
+        data[resource.name] = records
+    return {name: data[name] for name in COLLECTIONS}
+
+
+async def _details(
+    client: CrowdTwistClient, resource: Resource, user_id: int, parents: list[Any]
+) -> list[Any]:
+    """One detail record per parent record, with the fields that name its parent."""
+    named = [p for p in parents if isinstance(p, dict)]
+    for parent in named:
+        missing = [
+            f for f in resource.from_record.values() if not isinstance(parent.get(f), str | int)
+        ]
+        if missing:
+            raise ResponseError(
+                f"a {resource.each} record without {', '.join(missing)}: its detail cannot be read",
+                endpoint=resource.endpoint.name,
+            )
+    answers = await gather_all(read_resource(client, resource, user_id, p) for p in named)
+    return [
+        {**{f: parent[f] for f in resource.from_record.values()}, **detail}
+        for parent, found in zip(named, answers, strict=True)
+        for detail in found
+    ]
 
 
 async def redemptions(
     client: CrowdTwistClient,
+    resource: Resource,
     crowdtwist_id: int,
     profile: Mapping[str, Any],
     readings: ProgramReadings,
 ) -> list[Any]:
     """Every redemption of the user, read back to the plan's start."""
-    params: dict[str, str | int] = {"id_type": "id", "page_size": endpoints.REDEMPTIONS_PAGE_SIZE}
+    params = resource.query()
     # One progress for the collection, whatever number of date windows it takes.
-    progress = Progress(collection_of(endpoints.REDEMPTIONS))
+    progress = Progress(collection_of(resource.endpoint))
 
     async def read(query: Mapping[str, str | int]) -> list[Any]:
         return await fetch_paged(
             client,
-            endpoints.REDEMPTIONS,
+            resource.endpoint,
             {"user_id": crowdtwist_id},
             query,
-            ("rewards", "redemptions"),
+            resource.list_keys,
             progress=progress,
         )
 
@@ -121,7 +137,7 @@ async def redemptions(
     start = since if created is None else min(since, created)
     problem = plan_problem(start, today)
     if problem is not None:  # a date_created or a Date header the settings could not check
-        raise ResponseError(f"redemption history: {problem}", endpoint=endpoints.PROFILE.name)
+        raise ResponseError(f"redemption history: {problem}", endpoint=PROFILE.name)
     return await read_redemptions(read, params, year_windows(start, today), today, readings)
 
 

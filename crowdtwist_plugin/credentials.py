@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from crowdtwist_plugin import endpoints
+from crowdtwist_plugin import catalogue
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.errors import AuthenticationError, CrowdTwistError
 from crowdtwist_plugin.options import ClientOptions
@@ -57,11 +57,11 @@ async def _run_checks(
     async with open_client(settings, options, throttles, stats) as client:
         (main, main_refused), (pos, _) = await gather_all(
             [
-                _check(client, "main_api", endpoints.PROGRAM_ACTIVITIES, {}, (200,)),
+                _check(client, "main_api", catalogue.PROGRAM_ACTIVITIES, {}, (200,)),
                 _check(
                     client,
                     "pos_api",
-                    endpoints.PURCHASES,
+                    catalogue.PURCHASES.endpoint,
                     {"user_id": IMPOSSIBLE_USER},
                     (200, 400, 404),
                     {"id_type": "id"},

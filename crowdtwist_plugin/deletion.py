@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from crowdtwist_plugin import endpoints, erasure
+from crowdtwist_plugin import catalogue, erasure
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError, TransientError
 from crowdtwist_plugin.lookup import find_subjects
@@ -109,7 +109,7 @@ class _Deletions:
         # What the status endpoint said last, per user: evidence for the ticket.
         self.reported: dict[int, Reported] = {}
         self._routes = routes.get(
-            self._origin, (endpoints.DELETION_STATUS, endpoints.DELETION_STATUS_ALT)
+            self._origin, (catalogue.DELETION_STATUS, catalogue.DELETION_STATUS_ALT)
         )
         # A DELETE whose answer was lost is sent again, under the same retry loop as every
         # other request, only once the status shows the user still not queued.
@@ -129,7 +129,7 @@ class _Deletions:
     async def _delete_once(self, crowdtwist_id: int) -> Known:
         """The user's status after one DELETE, from its answer."""
         reply = await self.client.send_once(
-            endpoints.DELETE_USER, {"user_id": crowdtwist_id}, params={"id_type": "id"}
+            catalogue.DELETE_USER, {"user_id": crowdtwist_id}, params={"id_type": "id"}
         )
         return await self._judge(crowdtwist_id, reply)
 
@@ -138,7 +138,7 @@ class _Deletions:
             raise InconsistentDataError(
                 "the user was found but CrowdTwist says it cannot be deleted (HTTP 404); "
                 "submit again to re-resolve",
-                endpoint=endpoints.DELETE_USER.name,
+                endpoint=catalogue.DELETE_USER.name,
             )
         if reply.status == 200 and (answer := _answer(reply)) is not None:
             return answer
@@ -151,7 +151,7 @@ class _Deletions:
             code, message = reply.error_fields()
             return Status.REJECTED, message or code or "HTTP 400"
         reply.expect_ok()
-        raise ResponseError("unreadable answer to DELETE", endpoint=endpoints.DELETE_USER.name)
+        raise ResponseError("unreadable answer to DELETE", endpoint=catalogue.DELETE_USER.name)
 
     async def refresh(self, user: UserDeletion) -> UserDeletion:
         if user.status in FINAL:
@@ -162,7 +162,7 @@ class _Deletions:
             return attrs.evolve(user.advance(*known), reported=reported)
         # The status endpoint may forget a finished deletion: confirm with the profile.
         reply = await self.client.request(
-            endpoints.PROFILE, {"user_id": user.crowdtwist_id}, params={"id_type": "id"}
+            catalogue.PROFILE, {"user_id": user.crowdtwist_id}, params={"id_type": "id"}
         )
         if reply.user_not_found:
             return user.advance(Status.COMPLETED, "Member no longer exists")
@@ -192,7 +192,7 @@ class _Deletions:
         raise TransientError(
             "neither deletion-status route answered (HTTP 404 without CrowdTwist's "
             "page_not_found); the deletion state is unknown",
-            endpoint=endpoints.DELETION_STATUS.name,
+            endpoint=catalogue.DELETION_STATUS.name,
         )
 
 
@@ -201,7 +201,7 @@ def _answer(reply: Reply) -> Known | None:
     try:
         body = reply.json()
         word = body.get("status") if isinstance(body, dict) else None
-        return _status(word, endpoints.DELETE_USER), str(word)
+        return _status(word, catalogue.DELETE_USER), str(word)
     except ResponseError:
         return None
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import attrs
 
-from crowdtwist_plugin import endpoints
+from crowdtwist_plugin import catalogue
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.lookup import LookupPlan, as_id, profile_by, search_members
 from crowdtwist_plugin.settings import Identifier, parse_identifiers
@@ -90,11 +90,11 @@ async def _checks(client: CrowdTwistClient, user: UserDeletion) -> list[Check]:
 
 
 async def _by_id(client: CrowdTwistClient, erased: int) -> Check:
-    reply = await client.request(endpoints.PROFILE, {"user_id": erased}, params={"id_type": "id"})
+    reply = await client.request(catalogue.PROFILE, {"user_id": erased}, params={"id_type": "id"})
     if reply.user_not_found:
-        return Check(endpoints.PROFILE.name, "crowdtwist_id", GONE)
+        return Check(catalogue.PROFILE.name, "crowdtwist_id", GONE)
     reply.expect_ok()
-    return Check(endpoints.PROFILE.name, "crowdtwist_id", STILL_THERE)
+    return Check(catalogue.PROFILE.name, "crowdtwist_id", STILL_THERE)
 
 
 async def _profile_check(
@@ -103,7 +103,7 @@ async def _profile_check(
     profile = await profile_by(client, identifier.value, plan.id_type)
     found = plan.profile_is(identifier, profile)
     outcome = GONE if found is None else STILL_THERE if found == erased else SOMEONE_ELSE
-    return Check(endpoints.PROFILE.name, identifier.category, outcome)
+    return Check(catalogue.PROFILE.name, identifier.category, outcome)
 
 
 async def _search_check(
@@ -112,4 +112,4 @@ async def _search_check(
     members = await search_members(client, plan.criteria)
     found = {member_id for member_id, _ in plan.members_of(identifier, members)}
     outcome = STILL_THERE if erased in found else SOMEONE_ELSE if found else GONE
-    return Check(endpoints.MEMBER_SEARCH.name, identifier.category, outcome)
+    return Check(catalogue.MEMBER_SEARCH.name, identifier.category, outcome)

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from crowdtwist_plugin import endpoints
+from crowdtwist_plugin import catalogue
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
 from crowdtwist_plugin.pacing import Priority
@@ -110,7 +110,7 @@ class LookupPlan:
             return None
         profile_id = as_id(profile.get("id"))
         if profile_id is None:
-            raise ResponseError("user object has no numeric id", endpoint=endpoints.PROFILE.name)
+            raise ResponseError("user object has no numeric id", endpoint=catalogue.PROFILE.name)
         return profile_id
 
     def members_of(
@@ -129,7 +129,7 @@ async def profile_by(
     client: CrowdTwistClient, user_id: str | int, id_type: str
 ) -> dict[str, Any] | None:
     reply = await client.request(
-        endpoints.PROFILE, {"user_id": user_id}, params={"id_type": id_type}, priority=URGENT
+        catalogue.PROFILE, {"user_id": user_id}, params={"id_type": id_type}, priority=URGENT
     )
     if reply.user_not_found:
         return None
@@ -140,7 +140,7 @@ async def _search(
     client: CrowdTwistClient, criteria: dict[str, Any], is_active: str
 ) -> list[dict[str, Any]]:
     reply = await client.request(
-        endpoints.MEMBER_SEARCH,
+        catalogue.MEMBER_SEARCH,
         params={"is_active": is_active},
         json_body=criteria,
         priority=URGENT,
@@ -270,7 +270,7 @@ async def _complete(
         if profile is None:
             raise InconsistentDataError(
                 "member search found a user that the profile lookup does not know",
-                endpoint=endpoints.PROFILE.name,
+                endpoint=catalogue.PROFILE.name,
             )
     if not members:
         search = await searched(client, {"member_id": subject.crowdtwist_id}, readings)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from crowdtwist_plugin.catalogue import Paging, Resource
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
 from crowdtwist_plugin.pacing import Priority
@@ -20,7 +21,6 @@ from crowdtwist_plugin.reply import Endpoint
 from crowdtwist_plugin.tasks import gather_all
 
 MAX_PAGES = 10_000
-LEGACY_PAGE_SIZE = 50
 
 
 def _count(paging: Mapping[str, Any], name: str, endpoint: Endpoint) -> int:
@@ -33,16 +33,27 @@ def _count(paging: Mapping[str, Any], name: str, endpoint: Endpoint) -> int:
     return value
 
 
-async def fetch_list(
+async def read_resource(
     client: CrowdTwistClient,
-    endpoint: Endpoint,
-    path_args: Mapping[str, str | int],
-    params: Mapping[str, str | int],
-    keys: Sequence[str] = (),
+    resource: Resource,
+    user_id: int,
+    record: Mapping[str, Any] | None = None,
 ) -> list[Any]:
-    """An unpaged collection."""
-    reply = await client.request(endpoint, path_args, params=params)
-    records = reply.records(keys)
+    """Every record of one catalogue row for one user (``record``: the parent record of a
+    detail read), by the row's paging."""
+    path_args, query = resource.path_args(user_id, record), resource.query(record)
+    endpoint, keys, none = resource.endpoint, resource.list_keys, resource.none_codes
+    if resource.paging is Paging.PAGED:
+        return await fetch_paged(client, endpoint, path_args, query, keys, none)
+    if resource.paging is Paging.NUMBERED:
+        return await fetch_numbered(client, endpoint, path_args, query, resource.page_size or 50)
+    reply = await client.request(endpoint, path_args, params=query)
+    if reply.status in (400, 404) and reply.error_fields()[0] in none:
+        records: list[Any] = []
+    elif resource.paging is Paging.OBJECT:
+        records = [reply.json_object()]
+    else:
+        records = reply.records(keys)
     Progress(collection_of(endpoint), pages_known=1).page(len(records))
     return records
 
@@ -117,7 +128,7 @@ async def fetch_numbered(
     endpoint: Endpoint,
     path_args: Mapping[str, str | int],
     params: Mapping[str, str | int],
-    page_size: int = LEGACY_PAGE_SIZE,
+    page_size: int,
 ) -> list[Any]:
     """A legacy ``page_size``/``page_number`` bare-array collection, read to its end.
 

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from .deletions import DeletionBook
+from .extras import Extras, generate_extras
 from .people import DEMO_PEOPLE, DemoPerson, population_person, scale_person
 from .profiles import profile_for
 from .sandbox_config import SandboxConfig
@@ -35,10 +36,18 @@ class Member:
     person: DemoPerson
     profile: dict[str, Any]
     records: Records
+    extras: Extras
 
     @property
     def id(self) -> int:
         return self.person.crowdtwist_id
+
+
+def _purchase_type(member: Member, purchase_id: str) -> str | None:
+    for purchase in member.records.purchases.items:
+        if purchase["purchase_id"] == purchase_id:
+            return str(purchase["purchase_id_type"])
+    return None
 
 
 def _unix(value: Any) -> int:
@@ -59,8 +68,11 @@ class Store:
     activities: list[dict[str, Any]]
     anchor: int
     _index: dict[str, dict[str, int]] = attrs.field(factory=dict)
+    _purchases: dict[str, int] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
+        for member_id, member in self.members.items():
+            self._purchases.update(dict.fromkeys(member.extras.purchase_details, member_id))
         for id_type, field in ID_TYPE_FIELDS.items():
             self._index[id_type] = {
                 _normalise(id_type, str(member.profile[field])): member_id
@@ -80,14 +92,12 @@ class Store:
             ]
             + [population_person(i, config.seed) for i in range(config.population)]
         )
-        members = {
-            person.crowdtwist_id: Member(
-                person,
-                profile_for(person, rng, anchor),
-                generate_records(rng, person.records, person.timeline, anchor, ids),
-            )
-            for person in people
-        }
+        members = {}
+        for person in people:
+            profile = profile_for(person, rng, anchor)
+            records = generate_records(rng, person.records, person.timeline, anchor, ids)
+            extras = generate_extras(config.seed, person, records, profile, anchor)
+            members[person.crowdtwist_id] = Member(person, profile, records, extras)
         return cls(
             members,
             DeletionBook(
@@ -123,6 +133,16 @@ class Store:
         member = self.members[member_id]
         dated = [(_unix(record[by]), record) for record in records]
         member.records = attrs.evolve(member.records, redemptions=DatedItems.build(dated))
+
+    def purchase(self, purchase_id: str, id_type: str | None) -> dict[str, Any] | None:
+        """A purchase's detail by its id (and type, when given), unless its member is gone."""
+        member_id = self._purchases.get(purchase_id)
+        if member_id is None or self.is_gone(member_id):
+            return None
+        member = self.members[member_id]
+        if id_type not in (None, _purchase_type(member, purchase_id)):
+            return None
+        return member.extras.purchase_details[purchase_id]
 
     def existing(self) -> Iterator[Member]:
         return (m for m in self.members.values() if not self.is_gone(m.id))

@@ -64,6 +64,8 @@ class DemoPerson:
     # Signed up with a password and social accounts: the profile's credential fields hold
     # (fake) values, as the real profile's do for such members.
     credentials: bool = False
+    # Household invitations addressed to the member's email.
+    invitations: int = 0
 
 
 _FEW = RecordCounts(2, 3, 2, 2, 2, 2, 0)
@@ -84,6 +86,7 @@ DEMO_PEOPLE: Mapping[str, DemoPerson] = types.MappingProxyType(
             redeemable_points=310,
             records=RecordCounts(6, 57, 5, 30, 23, 27, 6),
             credentials=True,
+            invitations=1,
         ),
         "bob": DemoPerson(
             email="bob+loyalty@example.com",

@@ -22,7 +22,7 @@ ADMIN_PREFIX = "/_sandbox/"
 AUTH_HEADER = "X-CT-Authorization"
 AUTH_SCHEME = "CTApiKey "
 UNKNOWN_ROUTE = "unknown_route"
-PAGED_ENDPOINTS = frozenset({"receipts", "purchases", "redemption_history"})
+PAGED_ENDPOINTS = frozenset({"receipts", "purchases", "redemption_history", "badges"})
 COOKIE_NAMES = ("prod_prod_ss_ctjr_2_68", "prod_prod_ctjr_2_68")
 COOKIE_MAX_AGE = 31_536_000
 

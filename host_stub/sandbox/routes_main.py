@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ from .state import state_of
 PII_ID_TYPES = ("id", "third_party_id")
 RECEIPTS_PAGE = (10, 25)
 REDEMPTIONS_PAGE = (10, 10)
+BADGES_PAGE = (10, 25)
 HISTORY_DEFAULT_PAGE_SIZE = 10
 _BAD_ID_TYPE = param_error("Invalid id_type")
 
@@ -74,6 +76,52 @@ async def user_activities(request: web.Request) -> web.Response:
 
 async def user_rewards(request: web.Request) -> web.Response:
     return _json(_member(request).records.rewards)
+
+
+async def usable_coupons(request: web.Request) -> web.Response:
+    """``expired`` defaults to true: expired unused coupons are listed too."""
+    expired = request.query.get("expired", "true").lower()
+    if expired not in ("true", "false", "1", "0"):
+        raise param_error("expired must be true or false")
+    coupons = _member(request).extras.usable_coupons
+    if expired in ("false", "0"):
+        coupons = [c for c in coupons if c["date_expires"] >= _now_iso(request)]
+    return _json(coupons)
+
+
+def _now_iso(request: web.Request) -> str:
+    return (
+        datetime.datetime.fromtimestamp(
+            state_of(request).service_clock(), datetime.UTC
+        ).isoformat()[:19]
+        + "Z"
+    )
+
+
+async def points(request: web.Request) -> web.Response:
+    return _json(_member(request).extras.points)
+
+
+async def points_expiration(request: web.Request) -> web.Response:
+    return _json(_member(request).extras.points_expiration)
+
+
+async def badges(request: web.Request) -> web.Response:
+    member = _member(request)
+    size = _page_size(request, BADGES_PAGE)
+    return _json(paged(request, Window(member.extras.badges), size, "badges"))
+
+
+async def household_invitations(request: web.Request) -> web.Response:
+    """The CrowdTwist id only; none is a 404."""
+    member_id = parse_int(request.match_info["user_id"])
+    store = state_of(request).store
+    member = None if member_id is None else store.members.get(member_id)
+    if member is None or store.is_gone(member.id):
+        raise user_not_found()
+    if not member.extras.household_invitations:
+        raise ApiError(404, "page_not_found", "Unable to find household invitations for member.")
+    return _json(member.extras.household_invitations)
 
 
 async def activity_history(request: web.Request) -> web.Response:
@@ -169,3 +217,10 @@ def add_main_routes(app: web.Application, status_paths: tuple[str, ...]) -> None
     router.add_get("/v2/users/{user_id}/receipts", receipts, allow_head=False)
     router.add_get("/v2.2/users/{user_id}/redemption_history", redemption_history, allow_head=False)
     router.add_get("/v2/activities", program_activities, allow_head=False)
+    router.add_get("/v2/users/{user_id}/usable_coupons", usable_coupons, allow_head=False)
+    router.add_get("/v2/users/{user_id}/points", points, allow_head=False)
+    router.add_get("/v2/users/{user_id}/points_expiration", points_expiration, allow_head=False)
+    router.add_get("/v2.1/users/{user_id}/badges", badges, allow_head=False)
+    router.add_get(
+        "/v2/users/{user_id}/household_invitations", household_invitations, allow_head=False
+    )

@@ -1,4 +1,4 @@
-"""The POS origin (``[environment]pos[client_id].crowdtwist.com``): purchase history only."""
+"""The POS origin (``[environment]pos[client_id].crowdtwist.com``): purchase history and detail."""
 
 from __future__ import annotations
 
@@ -34,5 +34,17 @@ async def purchases(request: web.Request) -> web.Response:
     return web.json_response({"purchases": body["purchases"], "paging": body["paging"]})
 
 
+async def purchase_detail(request: web.Request) -> web.Response:
+    """A purchase by its id; ``purchase_id_type`` (order_id or receipt_id) must match."""
+    id_type = request.query.get("purchase_id_type")
+    if id_type not in (None, "order_id", "receipt_id"):
+        raise ApiError(400, "invalid", "Invalid purchase_id_type")
+    detail = state_of(request).store.purchase(request.match_info["purchase_id"], id_type)
+    if detail is None:
+        raise ApiError(404, "not_found", "Purchase can not be found.")
+    return web.json_response(detail)
+
+
 def add_pos_routes(app: web.Application) -> None:
     app.router.add_get("/users/{user_id}/purchases", purchases, allow_head=False)
+    app.router.add_get("/purchase/{purchase_id}", purchase_detail, allow_head=False)

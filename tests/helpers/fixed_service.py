@@ -85,6 +85,19 @@ def _app(service: FixedService, answers: dict[str, Any]) -> web.Application:
             return web.json_response(NOT_QUEUED, status=404)
         return answer("deletion_status", request)
 
+    async def purchase_detail(request: web.Request) -> web.Response:
+        service.requests.append((request.method, request.path))
+        purchase = answers["purchases"]["purchases"][0]
+        wanted = (purchase["purchase_id"], purchase["purchase_id_type"])
+        if (
+            erased()
+            or (request.match_info["purchase_id"], request.query.get("purchase_id_type")) != wanted
+        ):
+            return web.json_response(
+                {"reason": "not_found", "message": "no such purchase"}, status=404
+            )
+        return web.json_response(answers["purchase_detail"])
+
     def route(name: str) -> Any:
         async def handler(request: web.Request) -> web.Response:
             return answer(name, request)
@@ -103,6 +116,10 @@ def _app(service: FixedService, answers: dict[str, Any]) -> web.Application:
     app.router.add_get("/v2/users/{user_id}/receipts", route("receipts"))
     app.router.add_get("/v2.2/users/{user_id}/redemption_history", redemptions)
     app.router.add_get("/users/{user_id}/purchases", route("purchases"))
+    app.router.add_get("/purchase/{purchase_id}", purchase_detail)
+    for name in ("usable_coupons", "points", "points_expiration", "household_invitations"):
+        app.router.add_get(f"/v2/users/{{user_id}}/{name}", route(name))
+    app.router.add_get("/v2.1/users/{user_id}/badges", route("badges"))
     return app
 
 

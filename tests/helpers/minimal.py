@@ -16,14 +16,28 @@ from host_stub.sandbox import Sandbox
 
 def held_by_sandbox(sandbox: Sandbox, crowdtwist_id: int) -> dict[str, list[Any]]:
     """What the sandbox holds for a member, per report category."""
-    records = sandbox.state.store.members[crowdtwist_id].records
+    member = sandbox.state.store.members[crowdtwist_id]
+    records, extras = member.records, member.extras
     return {
         "activities": records.activities,
         "activity_history": records.activity_history,
         "rewards": records.rewards,
         "purchases": records.purchases.items,
+        "purchase_details": [
+            {
+                "purchase_id": p["purchase_id"],
+                "purchase_id_type": p["purchase_id_type"],
+                **extras.purchase_details[p["purchase_id"]],
+            }
+            for p in records.purchases.items
+        ],
         "receipts": records.receipts if sandbox.config.receipts_active else [],
         "redemptions": records.redemptions.items,
+        "usable_coupons": extras.usable_coupons,
+        "points": [extras.points],
+        "points_expiration": [extras.points_expiration],
+        "badges": extras.badges,
+        "household_invitations": extras.household_invitations,
     }
 
 

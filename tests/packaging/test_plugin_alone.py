@@ -48,8 +48,14 @@ for name in ("alice", "bob", "carol"):
             "activity_history": counts.activity_history,
             "rewards": counts.rewards,
             "purchases": counts.purchases,
+            "purchase_details": counts.purchases,
             "receipts": counts.receipts,
             "redemptions": counts.redemptions + counts.old_redemptions,
+            "usable_coupons": min(counts.redemptions + counts.old_redemptions, 6),
+            "points": 1,
+            "points_expiration": 1,
+            "badges": min(counts.activities, 3),
+            "household_invitations": person.invitations,
         },
     }
 print(json.dumps(people))

@@ -135,12 +135,34 @@ REPORT: dict[str, Any] = {
                 "activity_history": [{"activity_id": "1"}],
                 "rewards": [],
                 "purchases": [],
+                "purchase_details": [],
                 "receipts": [],
                 "redemptions": [],
+                "usable_coupons": [{"coupon_code": "CT-1"}],
+                "points": [{"total_points": 0}],
+                "points_expiration": [{}],
+                "badges": [],
+                "household_invitations": [],
             },
         }
     ],
     "not_found": ["user_id:NOPE-1"],
+    "scope": {
+        "read": [
+            {
+                "collection": "profile",
+                "endpoint": "GET /v2/users/{user_id}",
+                "source": "https://docs.oracle.com/x/UserProfile.html",
+            }
+        ],
+        "not_read": [
+            {
+                "resource": "GET /v2/members/{user_id}/checkin-code",
+                "reason": "a write",
+                "source": "https://docs.oracle.com/x/MemberCheckin.html",
+            }
+        ],
+    },
     "withheld": [
         {"path": "subjects[0].profile.twitter_oauth_token", "reason": "security credential"}
     ],

@@ -194,7 +194,15 @@ async def test_member_without_records_gets_empty_lists(
 ) -> None:
     subject = only_subject(await host.access(connection, {"email": ["erin@example.com"]}))
     assert subject["crowdtwist_id"] == DEMO_IDS["erin"]
-    assert subject["data"] == {category: [] for category in CATEGORIES}
+    # The points objects are the member's account: they exist, with nothing in them.
+    objects = ("points", "points_expiration")
+    assert {c: r for c, r in subject["data"].items() if c not in objects} == {
+        category: [] for category in CATEGORIES if category not in objects
+    }
+    (points,) = subject["data"]["points"]
+    assert points["total_points"] == 0 and points["activities"] == []
+    (expiring,) = subject["data"]["points_expiration"]
+    assert not any(expiring.values())
 
 
 @pytest.mark.parametrize(
@@ -269,3 +277,42 @@ async def test_report_is_json_compatible(host: Host, connection: dict[str, Any])
 
     report = await host.access(connection, {"email": [ALICE.email, "nobody@example.com"]})
     assert json.loads(json.dumps(report)) == report
+
+
+async def test_every_resource_of_alice_once_and_nothing_of_bob(
+    host: Host, sandbox: Sandbox, connection: dict[str, Any]
+) -> None:
+    """Coupons (some expired), the points ledger, expiring points and purchases with line
+    items: every record of every resource exactly once, nothing of another member."""
+    subject = only_subject(await host.access(connection, {"email": [ALICE.email]}))
+    data, held = subject["data"], held_by_sandbox(sandbox, ALICE.crowdtwist_id)
+    for category in CATEGORIES:
+        assert Counter(record_ids(data[category])) == Counter(record_ids(held[category])), category
+    today = str(sandbox.state.store.today)
+    expiry = [coupon["date_expires"][:10] for coupon in data["usable_coupons"]]
+    assert any(day < today for day in expiry) and any(day > today for day in expiry)
+    assert all(detail["items"] for detail in data["purchase_details"])
+    assert {d["purchase_id"] for d in data["purchase_details"]} == {
+        p["purchase_id"] for p in data["purchases"]
+    }
+    assert (
+        data["points"][0]["activities"]
+        and data["points_expiration"][0]["inactivity_points_expiration"]
+    )
+    bob = sandbox.state.store.members[DEMO_PEOPLE["bob"].crowdtwist_id]
+    text = repr(data)
+    for coupon in bob.extras.usable_coupons:
+        assert coupon["coupon_code"] not in text
+    for purchase in bob.records.purchases.items:
+        assert repr(purchase["purchase_id"]) not in text
+
+
+async def test_the_report_says_what_it_read_and_what_it_did_not(
+    host: Host, connection: dict[str, Any]
+) -> None:
+    report = await host.access(connection, {"email": [ALICE.email]})
+    read = [entry["collection"] for entry in report["scope"]["read"]]
+    assert read == ["profile", "members", *CATEGORIES]
+    assert all(e["source"].startswith("https://docs.oracle.com/") for e in report["scope"]["read"])
+    reasons = {entry["reason"] for entry in report["scope"]["not_read"]}
+    assert "writes only" in reasons and len(reasons) == len(report["scope"]["not_read"])

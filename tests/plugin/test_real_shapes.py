@@ -71,6 +71,19 @@ async def test_access_against_the_real_shapes(host: Host, service: FixedService)
     assert data["receipts"] == FIXTURE["receipts"]["submitted_receipts"]
     assert data["purchases"] == FIXTURE["purchases"]["purchases"]
     assert data["redemptions"] == FIXTURE["redemption_history"]["rewards"]
+    purchase = FIXTURE["purchases"]["purchases"][0]
+    assert data["purchase_details"] == [
+        {
+            "purchase_id": purchase["purchase_id"],
+            "purchase_id_type": purchase["purchase_id_type"],
+            **FIXTURE["purchase_detail"],
+        }
+    ]
+    assert data["usable_coupons"] == FIXTURE["usable_coupons"]
+    assert data["points"] == [FIXTURE["points"]]
+    assert data["points_expiration"] == [FIXTURE["points_expiration"]]
+    assert data["badges"] == FIXTURE["badges"]["badges"]
+    assert data["household_invitations"] == FIXTURE["household_invitations"]
     # a redemption from 2015 in the undated answer proves nothing: the year windows are read
     assert [p for m, p in service.requests if p.endswith("redemption_history")]
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from crowdtwist_plugin import endpoints
+from crowdtwist_plugin import catalogue
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import ConfigurationError, CrowdTwistError
 from crowdtwist_plugin.options import ClientOptions
@@ -191,7 +191,12 @@ CLIENT = CrowdTwistClient(
     options=ClientOptions(),
 )
 USER_TEMPLATES = [
-    e for e in vars(endpoints).values() if isinstance(e, Endpoint) and "{user_id}" in e.template
+    e
+    for e in [
+        *(v for v in vars(catalogue).values() if isinstance(v, Endpoint)),
+        *(r.endpoint for r in catalogue.RESOURCES),
+    ]
+    if "{user_id}" in e.template
 ]
 
 
@@ -267,7 +272,7 @@ def test_no_user_id_changes_origin_or_path_structure(value: str) -> None:
 def test_no_email_changes_origin_or_path_structure(local: str, domain: str, tld: str) -> None:
     value = f"{local}@{domain}.{tld}"
     assume(_accepted("email", value))
-    _check_url(endpoints.PROFILE, value)
+    _check_url(catalogue.PROFILE, value)
 
 
 @settings(max_examples=100, deadline=None, derandomize=True, database=None)

@@ -244,7 +244,8 @@ async def test_records_after_a_short_legacy_page_are_an_inconsistency(
             return web.json_response([{"n": number, "i": i} for i in range(size)])
         if request.path.endswith(("/activities", "/rewards")):
             return web.json_response([])
-        empty = {"rewards": [], "purchases": [], "receipts": []}
+        lists = ("rewards", "purchases", "receipts", "coupons", "badges", "invitations")
+        empty: dict[str, Any] = {key: [] for key in lists}
         return web.json_response({**empty, "paging": {"total": 0, "pages": 0}})
 
     peer.handler = legacy
