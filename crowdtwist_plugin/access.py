@@ -12,6 +12,7 @@ from crowdtwist_plugin.catalogue import COLLECTIONS, PROFILE, RESOURCES, Resourc
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.disclosure import withhold_report
 from crowdtwist_plugin.errors import ResponseError
+from crowdtwist_plugin.identifiers import parse_identifiers
 from crowdtwist_plugin.lookup import Subject, find_subjects
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttles
@@ -26,7 +27,7 @@ from crowdtwist_plugin.redemption_dates import (
     utc_day,
     year_windows,
 )
-from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_identifiers
+from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings
 from crowdtwist_plugin.tasks import gather_all
 
 
@@ -37,10 +38,11 @@ async def handle_access(
     throttles: Throttles | None = None,
 ) -> dict[str, Any]:
     settings = ConnectionSettings.from_mapping(connection)
-    wanted = parse_identifiers(identifiers, settings.user_id_type)
+    wanted = parse_identifiers(identifiers, settings.user_id_type, settings.phone_region)
     readings = ProgramReadings(dict(settings.pinned_readings), decide=settings.decide_readings)
     async with open_client(settings, options, throttles) as client:
-        subjects, not_found = await find_subjects(client, wanted, readings=readings)
+        found = await find_subjects(client, wanted, readings=readings)
+        subjects = found.subjects
         data = await gather_all(collect(client, s, readings) for s in subjects)
         stats = client.stats
         stats.readings = readings.to_json()
@@ -57,7 +59,8 @@ async def handle_access(
             }
             for subject, categories in zip(subjects, data, strict=True)
         ],
-        "not_found": not_found,
+        "not_found": found.not_found,
+        "possible_matches": [p.to_json() for p in found.possible],
         "scope": scope(),
     }
     return {**withhold_report(report), "stats": stats.to_json()}

@@ -76,6 +76,31 @@ class Resource:
 
 
 @attrs.frozen
+class Lookup:
+    """How one kind of identifier finds a member: the profile lookup's ``id_type`` and the
+    profile field its answer must equal; the member-search criterion and the field each
+    result must equal (``user_name``, not ``username``; ``member_id``, not ``id``)."""
+
+    id_type: str
+    profile_field: str
+    search_field: str
+    member_field: str
+
+
+LOOKUPS: Mapping[str, Lookup] = {
+    "email": Lookup("email", "email_address", "email_address", "email_address"),
+    "phone": Lookup(
+        "mobile_phone_number", "mobile_phone_number", "mobile_phone_number", "mobile_phone_number"
+    ),
+    "third_party_id": Lookup(
+        "third_party_id", "third_party_id", "third_party_id", "third_party_id"
+    ),
+    "id": Lookup("id", "id", "member_id", "member_id"),
+    "username": Lookup("username", "username", "username", "user_name"),
+}
+
+
+@attrs.frozen
 class NotRead:
     """A member-keyed resource the report deliberately leaves out."""
 

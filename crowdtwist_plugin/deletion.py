@@ -19,11 +19,12 @@ import attrs
 from crowdtwist_plugin import catalogue, erasure
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError, TransientError
+from crowdtwist_plugin.identifiers import parse_identifiers
 from crowdtwist_plugin.lookup import find_subjects
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttles
 from crowdtwist_plugin.reply import Endpoint, Reply
-from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings, parse_identifiers
+from crowdtwist_plugin.settings import INTEGRATION, ConnectionSettings
 from crowdtwist_plugin.tasks import gather_all
 from crowdtwist_plugin.ticket import FINAL, Reported, Status, Ticket, UserDeletion
 
@@ -51,15 +52,16 @@ async def submit_deletion(
     routes: StatusRoutes | None = None,
 ) -> dict[str, Any]:
     settings = ConnectionSettings.from_mapping(connection)
-    wanted = parse_identifiers(identifiers, settings.user_id_type)
+    wanted = parse_identifiers(identifiers, settings.user_id_type, settings.phone_region)
     submitted_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     async with open_client(settings, options, throttles) as client:
-        subjects, not_found = await find_subjects(client, wanted, complete=False)
+        found = await find_subjects(client, wanted, complete=False)
         flow = _Deletions(client, {} if routes is None else routes)
-        users = await gather_all(flow.submit(s.crowdtwist_id, s.matched) for s in subjects)
+        users = await gather_all(flow.submit(s.crowdtwist_id, s.matched) for s in found.subjects)
         users = await _verified(client, users)
         stats = client.stats
-    ticket = Ticket(INTEGRATION, submitted_at, tuple(users), tuple(not_found))
+    possible = tuple(p.to_json() for p in found.possible)
+    ticket = Ticket(INTEGRATION, submitted_at, tuple(users), tuple(found.not_found), possible)
     return _written(ticket, settings, stats.to_json())
 
 
@@ -77,7 +79,7 @@ async def check_deletion(
         users = await gather_all(flow.refresh(user) for user in last.users)
         users = await _verified(client, users)
         stats = client.stats
-    refreshed = Ticket(last.integration, last.submitted_at, tuple(users), last.not_found)
+    refreshed = attrs.evolve(last, users=tuple(users))
     return _written(refreshed, settings, stats.to_json())
 
 

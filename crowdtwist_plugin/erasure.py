@@ -19,8 +19,8 @@ import attrs
 
 from crowdtwist_plugin import catalogue
 from crowdtwist_plugin.client import CrowdTwistClient
+from crowdtwist_plugin.identifiers import Identifier, parse_identifiers
 from crowdtwist_plugin.lookup import LookupPlan, as_id, profile_by, search_members
-from crowdtwist_plugin.settings import Identifier, parse_identifiers
 from crowdtwist_plugin.tasks import gather_all
 from crowdtwist_plugin.ticket import (
     GONE,
@@ -81,11 +81,11 @@ async def _checks(client: CrowdTwistClient, user: UserDeletion) -> list[Check]:
     identifiers = _identifiers(client, user) if user.matched else ()  # may refuse: first
     checks: list[Awaitable[Check]] = [_by_id(client, erased)]
     for identifier in identifiers:
-        plan = LookupPlan.of(identifier, user_id_type)
         same_as_by_id = identifier.category == "user_id" and user_id_type == "id"
-        if not (same_as_by_id and as_id(identifier.value) == erased):
-            checks.append(_profile_check(client, identifier, plan, erased))
-        checks.append(_search_check(client, identifier, plan, erased))
+        for plan in LookupPlan.of(identifier, user_id_type):
+            if not (same_as_by_id and as_id(identifier.value) == erased):
+                checks.append(_profile_check(client, identifier, plan, erased))
+            checks.append(_search_check(client, identifier, plan, erased))
     return await gather_all(checks)
 
 
@@ -100,7 +100,7 @@ async def _by_id(client: CrowdTwistClient, erased: int) -> Check:
 async def _profile_check(
     client: CrowdTwistClient, identifier: Identifier, plan: LookupPlan, erased: int
 ) -> Check:
-    profile = await profile_by(client, identifier.value, plan.id_type)
+    profile = await profile_by(client, plan.value, plan.row.id_type)
     found = plan.profile_is(identifier, profile)
     outcome = GONE if found is None else STILL_THERE if found == erased else SOMEONE_ELSE
     return Check(catalogue.PROFILE.name, identifier.category, outcome)

@@ -18,31 +18,17 @@ from typing import Any
 import attrs
 
 from crowdtwist_plugin import catalogue
+from crowdtwist_plugin.catalogue import LOOKUPS, Lookup
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
+from crowdtwist_plugin.identifiers import Identifier, possibly_same, same
 from crowdtwist_plugin.pacing import Priority
 from crowdtwist_plugin.readings import SEARCH, Observed, ProgramReadings, is_active_member
-from crowdtwist_plugin.settings import Identifier, UserIdType, email_key
+from crowdtwist_plugin.settings import UserIdType
 from crowdtwist_plugin.tasks import gather_all
 
 ACTIVE_FLAGS = ("1", "0")
 URGENT = Priority.URGENT  # every lookup decides what is read next
-# Which profile field and member-search criterion a user id of each type is compared with.
-PROFILE_FIELD: dict[UserIdType, str] = {
-    "third_party_id": "third_party_id",
-    "id": "id",
-    "username": "username",
-}
-SEARCH_FIELD: dict[UserIdType, str] = {
-    "third_party_id": "third_party_id",
-    "id": "member_id",
-    "username": "username",
-}
-MEMBER_FIELD: dict[UserIdType, str] = {
-    "third_party_id": "third_party_id",
-    "id": "member_id",
-    "username": "user_name",
-}
 
 
 @attrs.frozen
@@ -72,46 +58,48 @@ def as_id(value: Any) -> int | None:
     return None
 
 
-def same(identifier: Identifier, value: Any) -> bool:
-    if value is None:
-        return False
-    if identifier.category == "email":
-        return isinstance(value, str) and email_key(value) == email_key(identifier.value)
-    return str(value) == identifier.value
+@attrs.frozen
+class Possible:
+    """A member who matches an identifier only under full Unicode case folding or NFKC: for
+    a person to review, never acted on."""
+
+    crowdtwist_id: int
+    identifier: str  # the identifier's label
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "crowdtwist_id": self.crowdtwist_id,
+            "identifier": self.identifier,
+            "reason": self.reason,
+        }
 
 
 @attrs.frozen
 class LookupPlan:
-    """How one identifier is looked up: the profile's ``id_type`` and the field its answer
-    must equal, and the member-search criteria and the field each member must equal."""
+    """One way to look an identifier up: a catalogue ``Lookup`` row and the value sent."""
 
-    id_type: str
-    profile_field: str
-    criteria: dict[str, Any]
-    member_field: str
+    row: Lookup
+    value: str | int
 
     @classmethod
-    def of(cls, identifier: Identifier, user_id_type: UserIdType) -> LookupPlan:
+    def of(cls, identifier: Identifier, user_id_type: UserIdType) -> list[LookupPlan]:
+        if identifier.category == "phone":
+            return [cls(LOOKUPS["phone"], form) for form in identifier.phone_forms()]
         if identifier.category == "email":
-            return cls(
-                "email", "email_address", {"email_address": identifier.value}, "email_address"
-            )
-        value: Any = int(identifier.value) if user_id_type == "id" else identifier.value
-        return cls(
-            user_id_type,
-            PROFILE_FIELD[user_id_type],
-            {SEARCH_FIELD[user_id_type]: value},
-            MEMBER_FIELD[user_id_type],
-        )
+            return [cls(LOOKUPS["email"], identifier.value)]
+        value = int(identifier.value) if user_id_type == "id" else identifier.value
+        return [cls(LOOKUPS[user_id_type], value)]
+
+    @property
+    def criteria(self) -> dict[str, Any]:
+        return {self.row.search_field: self.value}
 
     def profile_is(self, identifier: Identifier, profile: dict[str, Any] | None) -> int | None:
         """The CrowdTwist id of ``profile`` if it is the identifier's user exactly."""
-        if profile is None or not same(identifier, profile.get(self.profile_field)):
+        if profile is None or not same(identifier, profile.get(self.row.profile_field)):
             return None
-        profile_id = as_id(profile.get("id"))
-        if profile_id is None:
-            raise ResponseError("user object has no numeric id", endpoint=catalogue.PROFILE.name)
-        return profile_id
+        return _profile_id(profile)
 
     def members_of(
         self, identifier: Identifier, members: list[dict[str, Any]]
@@ -121,8 +109,37 @@ class LookupPlan:
             (member_id, member)
             for member in members
             if (member_id := as_id(member.get("member_id"))) is not None
-            and same(identifier, member.get(self.member_field))
+            and same(identifier, member.get(self.row.member_field))
         ]
+
+    def possible(
+        self, identifier: Identifier, profile: dict[str, Any] | None, members: list[dict[str, Any]]
+    ) -> list[Possible]:
+        """Members the answers hold that match only loosely (see ``Possible``)."""
+        found: dict[int, str] = {}
+        if profile is not None and possibly_same(identifier, profile.get(self.row.profile_field)):
+            found[_profile_id(profile)] = f"the profile's {self.row.profile_field}"
+        for member in members:
+            member_id = as_id(member.get("member_id"))
+            if member_id is not None and possibly_same(
+                identifier, member.get(self.row.member_field)
+            ):
+                found.setdefault(member_id, f"a member search result's {self.row.member_field}")
+        return [
+            Possible(
+                member_id,
+                identifier.label,
+                f"{where} equals it only under Unicode case folding or NFKC",
+            )
+            for member_id, where in found.items()
+        ]
+
+
+def _profile_id(profile: dict[str, Any]) -> int:
+    profile_id = as_id(profile.get("id"))
+    if profile_id is None:
+        raise ResponseError("user object has no numeric id", endpoint=catalogue.PROFILE.name)
+    return profile_id
 
 
 async def profile_by(
@@ -210,15 +227,8 @@ def must_hold(readings: ProgramReadings | None, search: Searched, user_id: int) 
 @attrs.frozen
 class _Lookup:
     identifier: Identifier
-    plan: LookupPlan
-    profile_hit: _Hit | None
-    search: Searched
-
-    @property
-    def hits(self) -> list[_Hit]:
-        members = self.plan.members_of(self.identifier, self.search.members)
-        found = [_Hit(member_id, member=member) for member_id, member in members]
-        return found if self.profile_hit is None else [self.profile_hit, *found]
+    hits: list[_Hit]
+    possible: list[Possible]
 
 
 async def _lookup(
@@ -227,24 +237,52 @@ async def _lookup(
     user_id_type: UserIdType,
     readings: ProgramReadings | None,
 ) -> _Lookup:
-    plan = LookupPlan.of(identifier, user_id_type)
-    searches: list[Awaitable[Any]] = [
-        profile_by(client, identifier.value, plan.id_type),
+    plans = LookupPlan.of(identifier, user_id_type)
+    answers = await gather_all(_ask(client, plan, readings) for plan in plans)
+    hits: list[_Hit] = []
+    possible: dict[int, Possible] = {}
+    for plan, (profile, search) in zip(plans, answers, strict=True):
+        if (profile_id := plan.profile_is(identifier, profile)) is not None:
+            hits.append(_Hit(profile_id, profile=profile))
+            must_hold(readings, search, profile_id)
+        members = plan.members_of(identifier, search.members)
+        hits += [_Hit(member_id, member=member) for member_id, member in members]
+        for maybe in plan.possible(identifier, profile, search.members):
+            possible.setdefault(maybe.crowdtwist_id, maybe)
+    exact = {hit.crowdtwist_id for hit in hits}
+    return _Lookup(identifier, hits, [p for i, p in possible.items() if i not in exact])
+
+
+async def _ask(
+    client: CrowdTwistClient, plan: LookupPlan, readings: ProgramReadings | None
+) -> tuple[dict[str, Any] | None, Searched]:
+    """The profile lookup and the member search of one plan, at once."""
+    asked: list[Awaitable[Any]] = [
+        profile_by(client, plan.value, plan.row.id_type),
         searched(client, plan.criteria, readings),
     ]
-    profile, search = await gather_all(searches)
-    profile_hit = None
-    if (profile_id := plan.profile_is(identifier, profile)) is not None:
-        profile_hit = _Hit(profile_id, profile=profile)
-        must_hold(readings, search, profile_id)
-    return _Lookup(identifier, plan, profile_hit, search)
+    profile, search = await gather_all(asked)
+    return profile, search
 
 
-def _merge(found: Iterable[tuple[Identifier, list[_Hit]]]) -> tuple[list[Subject], list[str]]:
+@attrs.frozen
+class Found:
+    """Where the identifiers led: the users, the identifiers that led to nobody, and the
+    members who match an identifier only loosely (for a person to review)."""
+
+    subjects: list[Subject]
+    not_found: list[str]
+    possible: list[Possible]
+
+
+def _merge(lookups: Iterable[_Lookup]) -> Found:
     subjects: dict[int, Subject] = {}
     not_found: list[str] = []
-    for identifier, hits in found:
-        if not hits:
+    possible: list[Possible] = []
+    for lookup in lookups:
+        identifier, hits = lookup.identifier, lookup.hits
+        possible += lookup.possible
+        if not hits and not lookup.possible:
             not_found.append(identifier.label)
         for hit in hits:
             subject = subjects.get(hit.crowdtwist_id) or Subject(hit.crowdtwist_id, ())
@@ -257,7 +295,9 @@ def _merge(found: Iterable[tuple[Identifier, list[_Hit]]]) -> tuple[list[Subject
             subjects[hit.crowdtwist_id] = Subject(
                 hit.crowdtwist_id, matched, subject.profile or hit.profile, members
             )
-    return sorted(subjects.values(), key=lambda s: s.crowdtwist_id), not_found
+    exact = set(subjects)
+    possible = [p for p in possible if p.crowdtwist_id not in exact]
+    return Found(sorted(subjects.values(), key=lambda s: s.crowdtwist_id), not_found, possible)
 
 
 async def _complete(
@@ -287,15 +327,17 @@ async def find_subjects(
     *,
     complete: bool = True,
     readings: ProgramReadings | None = None,
-) -> tuple[list[Subject], list[str]]:
-    """The distinct users the identifiers lead to, and the identifiers that led nowhere.
+) -> Found:
+    """The distinct users the identifiers lead to, the identifiers that led nowhere, and
+    the possible matches.
 
     With ``complete`` every subject also carries its profile and member records. Without
     ``readings`` (deletion, erasure checks) both ``is_active`` values are always searched.
     """
     user_id_type = client.settings.user_id_type
     lookups = await gather_all(_lookup(client, i, user_id_type, readings) for i in identifiers)
-    subjects, not_found = _merge((x.identifier, x.hits) for x in lookups)
+    found = _merge(lookups)
     if complete:
-        subjects = await gather_all(_complete(client, s, readings) for s in subjects)
-    return subjects, not_found
+        subjects = await gather_all(_complete(client, s, readings) for s in found.subjects)
+        found = attrs.evolve(found, subjects=subjects)
+    return found

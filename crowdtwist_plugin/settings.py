@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import quote, quote_plus
@@ -47,30 +47,17 @@ CONNECTION_KEYS = frozenset(
         UNDATED,
         SEARCH,
         "decide_readings",
+        "phone_region",
     }
 )
 # CrowdTwist started in 2009: no redemption it records is older, unless a program imported
 # older history (then its connection says so with ``redemptions_since``).
 CROWDTWIST_START = date(2009, 1, 1)
-IDENTIFIER_CATEGORIES = ("email", "user_id")
 _SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-MAX_IDENTIFIER_LENGTH = 254
 # A slower budget would hold a single request longer than a hook call may take.
 MIN_REQUESTS_PER_MINUTE = 1.0
-
-
-# Only the ASCII letters fold: str.lower() maps other code points onto ASCII letters too
-# (the Kelvin sign U+212A becomes "k"), which would equate two different addresses.
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def email_key(address: str) -> str:
-    """The form two email addresses are compared in: ASCII letters lowercased, nothing else."""
-    return address.translate(_ASCII_LOWER)
 
 
 def _short(value: object) -> str:
@@ -99,6 +86,8 @@ class ConnectionSettings:
     pinned_readings: tuple[tuple[str, str], ...] = ()
     # Ignore the pins for one call and read the safe way, to check them (host-stub probe).
     decide_readings: bool = False
+    # The country a phone identifier without a country code is read in (ISO 3166 alpha-2).
+    phone_region: str | None = None
     # "hmac": main-host calls are signed (signing.py); POS keeps the API key either way.
     auth: Auth = "api_key"
     hmac_public_key: str | None = None
@@ -151,6 +140,7 @@ class ConnectionSettings:
             redemptions_since=_since(connection.get("redemptions_since")),
             pinned_readings=_readings(connection),
             decide_readings=_flag(connection, "decide_readings"),
+            phone_region=_region(connection.get("phone_region")),
             **_hmac(connection),
         )
         if settings.requests_per_second * 60 < MIN_REQUESTS_PER_MINUTE:
@@ -312,6 +302,18 @@ def _redis_url(value: object) -> RedisURL | None:
     return RedisURL.parse(value)
 
 
+def _region(value: object) -> str | None:
+    if value is None:
+        return None
+    import phonenumbers  # only where a region is set: the entry point stays cheap to load
+
+    if not isinstance(value, str) or value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigurationError(
+            f"phone_region must be a two-letter country code such as US or GB, got {_short(value)}"
+        )
+    return value
+
+
 def _choice(connection: Mapping[str, Any], name: str) -> UserIdType:
     value = connection.get(name, "third_party_id")
     for choice in USER_ID_TYPES:
@@ -347,68 +349,3 @@ def _flag(connection: Mapping[str, Any], name: str, default: bool = False) -> bo
     if not isinstance(value, bool):
         raise ConfigurationError(f"{name} must be true or false, got {_short(value)}")
     return value
-
-
-@attrs.frozen
-class Identifier:
-    """One identifier the host gave: ``email:alice@example.com`` or ``user_id:A4364BX``."""
-
-    category: Literal["email", "user_id"]
-    value: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.category}:{self.value}"
-
-
-def parse_identifiers(identifiers: object, user_id_type: UserIdType) -> tuple[Identifier, ...]:
-    """Validate the host's identifiers; duplicates (emails case-insensitively) collapse."""
-    if not isinstance(identifiers, Mapping):
-        raise ConfigurationError(f"identifiers must be a mapping, got {type(identifiers).__name__}")
-    unknown = sorted(str(k) for k in identifiers if k not in IDENTIFIER_CATEGORIES)
-    if unknown:
-        raise ConfigurationError(
-            f"unsupported identifier category {', '.join(map(repr, unknown))}; "
-            "supported: email, user_id"
-        )
-    parsed: dict[tuple[str, str], Identifier] = {}
-    for category in IDENTIFIER_CATEGORIES:
-        values = identifiers.get(category) or []
-        if isinstance(values, str) or not isinstance(values, Sequence):
-            raise ConfigurationError(f"identifiers.{category} must be a list of strings")
-        for index, value in enumerate(values):
-            where = f"identifiers.{category}[{index}]"
-            ident = _identifier(where, category, value, user_id_type)
-            key = (category, email_key(value) if category == "email" else value)
-            parsed.setdefault(key, ident)
-    if not parsed:
-        raise ConfigurationError("at least one identifier (email or user_id) is required")
-    return tuple(parsed.values())
-
-
-def _identifier(where: str, category: str, value: object, user_id_type: UserIdType) -> Identifier:
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{where} must be a string, got {type(value).__name__}")
-    if not value.strip():
-        raise ConfigurationError(f"{where} is empty")
-    if value != value.strip() or _CONTROL.search(value):
-        raise ConfigurationError(f"{where} has surrounding whitespace or control characters")
-    if not value.isprintable():
-        # Lone surrogates and other unprintable code points cannot be sent as UTF-8.
-        raise ConfigurationError(f"{where} has unprintable characters or lone surrogates")
-    if len(value) > MAX_IDENTIFIER_LENGTH:
-        raise ConfigurationError(
-            f"{where} is {len(value)} characters long; at most {MAX_IDENTIFIER_LENGTH} allowed"
-        )
-    if category == "email":
-        if not _EMAIL.fullmatch(value):
-            raise ConfigurationError(f"{where} is not an email address")
-        return Identifier("email", value)
-    if value in (".", ".."):
-        # A dot-segment path would be normalised into another resource by proxies.
-        raise ConfigurationError(f"{where} must not be '.' or '..'")
-    if user_id_type == "id" and not (value.isascii() and value.isdigit()):
-        raise ConfigurationError(
-            f"{where} must be a numeric CrowdTwist id because user_id_type is 'id'"
-        )
-    return Identifier("user_id", value)

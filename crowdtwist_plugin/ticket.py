@@ -74,7 +74,7 @@ STATUS_RANK = {Status.QUEUED: 0, Status.IN_PROGRESS: 1, Status.COMPLETED: 2, Sta
 FINAL = frozenset({Status.COMPLETED, Status.REJECTED})
 TICKET_KEYS = frozenset({"integration", "state", "submitted_at", "users", "not_found"})
 # What the last call cost; read back, it is ignored (the new call has its own).
-OPTIONAL_TICKET_KEYS = frozenset({"stats"})
+OPTIONAL_TICKET_KEYS = frozenset({"stats", "possible_matches"})
 USER_KEYS = frozenset({"crowdtwist_id", "matched", "status", "detail"})
 # Written once an erasure was checked; tickets from before verification lack them.
 PROOF_KEYS = frozenset({"verified", "verified_at", "checked_at", "checks", "verification_failure"})
@@ -159,6 +159,9 @@ class Ticket:
     submitted_at: str
     users: tuple[UserDeletion, ...]
     not_found: tuple[str, ...]
+    # Members who match an identifier only loosely (lookup.Possible as JSON): never
+    # deleted by the plugin, and the ticket is never complete while it lists any.
+    possible: tuple[dict[str, Any], ...] = ()
 
     def verification(self, complete_on_submit: bool, verify: bool) -> Verification:
         statuses = {u.status for u in self.users}
@@ -182,7 +185,8 @@ class Ticket:
         if all(s in done for s in statuses):
             if self.verification(complete_on_submit, verify) is Verification.FAILED:
                 return State.PENDING  # stays checkable: CrowdTwist may lag
-            return State.COMPLETE
+            # A possible match is a person's call: this ticket cannot say the person is gone.
+            return State.FAILED if self.possible else State.COMPLETE
         if Status.REJECTED in statuses and all(s in done | {Status.REJECTED} for s in statuses):
             return State.FAILED
         return State.PENDING
@@ -195,6 +199,7 @@ class Ticket:
             "submitted_at": self.submitted_at,
             "users": [u.to_json() for u in self.users],
             "not_found": list(self.not_found),
+            **({"possible_matches": list(self.possible)} if self.possible else {}),
         }
 
     @classmethod
@@ -233,7 +238,22 @@ class Ticket:
         ids = [u.crowdtwist_id for u in parsed]
         if len(set(ids)) != len(ids):
             raise ConfigurationError("ticket.users lists a CrowdTwist id twice")
-        return cls(integration, submitted, parsed, tuple(not_found))
+        return cls(integration, submitted, parsed, tuple(not_found), _possible(ticket))
+
+
+def _possible(ticket: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    possible = ticket.get("possible_matches", [])
+    if not isinstance(possible, list) or not all(
+        isinstance(p, dict)
+        and isinstance(p.get("crowdtwist_id"), int)
+        and isinstance(p.get("identifier"), str)
+        and isinstance(p.get("reason"), str)
+        for p in possible
+    ):
+        raise ConfigurationError(
+            "ticket.possible_matches must list objects with crowdtwist_id, identifier and reason"
+        )
+    return tuple(possible)
 
 
 def _user(index: int, user: object) -> UserDeletion:

@@ -201,6 +201,7 @@ def test_plugin_metadata(wheels: dict[str, Path]) -> None:
         "asyncio-throttle",
         "attrs",
         "backoff",
+        "phonenumbers",
         "pluggy",
         "yarl",
     }

@@ -179,7 +179,8 @@ async def test_bad_connection_raises_value_error(
     [
         ({}, "at least one identifier"),
         ({"email": [], "user_id": []}, "at least one identifier"),
-        ({"phone": ["5551234"]}, "unsupported identifier category 'phone'"),
+        ({"fax": ["5551234"]}, "unsupported identifier category 'fax'"),
+        ({"phone": ["5551234"]}, "identifiers.phone[0] has no country code"),
         ({"email": "alice@example.com"}, "identifiers.email must be a list of strings"),
         ({"email": ["not-an-email"]}, "identifiers.email[0] is not an email address"),
         ({"email": [" alice@example.com"]}, "identifiers.email[0] has surrounding whitespace"),

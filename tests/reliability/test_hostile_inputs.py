@@ -21,10 +21,11 @@ from yarl import URL
 from crowdtwist_plugin import catalogue
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import ConfigurationError, CrowdTwistError
+from crowdtwist_plugin.identifiers import parse_identifiers
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttle
 from crowdtwist_plugin.reply import Endpoint
-from crowdtwist_plugin.settings import ConnectionSettings, parse_identifiers
+from crowdtwist_plugin.settings import ConnectionSettings
 from host_stub.sandbox import Sandbox
 from tests.helpers.host import Host, connection_for
 from tests.helpers.network import NetworkLog
@@ -58,7 +59,7 @@ BAD_IDENTIFIERS: list[tuple[str, Any, str]] = [
     ("DEL in email", {"email": ["ali\x7fce@example.com"]}, "control characters"),
     ("leading space", {"user_id": [" A4364BX"]}, "surrounding whitespace"),
     ("trailing newline", {"email": [ALICE.email + "\n"]}, "surrounding whitespace"),
-    ("unknown category", {"email": [ALICE.email], "phone": ["5964464767"]}, "'phone'"),
+    ("unknown category", {"email": [ALICE.email], "fax": ["5964464767"]}, "'fax'"),
     ("a string, not a list", {"email": ALICE.email}, "identifiers.email must be a list"),
     ("a number in the list", {"user_id": [464565755]}, "identifiers.user_id[0] must be a str"),
     ("None in the list", {"email": [None]}, "identifiers.email[0] must be a string"),

@@ -18,7 +18,8 @@ from crowdtwist_plugin.errors import (
     ResponseError,
     TransientError,
 )
-from crowdtwist_plugin.settings import ConnectionSettings, email_key, parse_identifiers
+from crowdtwist_plugin.identifiers import email_key, parse_identifiers
+from crowdtwist_plugin.settings import ConnectionSettings
 from tests.helpers.host import Host
 from tests.helpers.secrets import exception_texts, key_forms
 

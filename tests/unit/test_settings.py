@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from crowdtwist_plugin.errors import ConfigurationError
-from crowdtwist_plugin.settings import ConnectionSettings, parse_identifiers
+from crowdtwist_plugin.identifiers import parse_identifiers
+from crowdtwist_plugin.settings import ConnectionSettings
 
 KEY = "canary+key/with=odd&chars%"
 BASE = {"api_key": KEY, "api_subdomain": "sb-api306", "pos_subdomain": "sb-pos306"}
@@ -101,7 +102,9 @@ def test_identifiers_collapse_case_insensitive_email_duplicates() -> None:
     [
         ({}, "at least one identifier"),
         ({"email": [], "user_id": []}, "at least one identifier"),
-        ({"phone": ["1"]}, "unsupported identifier category 'phone'"),
+        ({"fax": ["1"]}, "unsupported identifier category 'fax'"),
+        ({"phone": ["2098090783"]}, "identifiers.phone[0] has no country code"),
+        ({"phone": ["+1 209"]}, "identifiers.phone[0] is not a valid phone number"),
         ({"email": "a@b.co"}, "identifiers.email must be a list of strings"),
         ({"email": [""]}, "identifiers.email[0] is empty"),
         ({"email": ["   "]}, "identifiers.email[0] is empty"),
