@@ -149,6 +149,7 @@ def test_plugin_wheel_holds_the_plugin_only(wheels: dict[str, Path]) -> None:
     expected = sources(REPO / "crowdtwist_plugin", "crowdtwist_plugin") | {
         "crowdtwist_plugin/py.typed",
         "crowdtwist_plugin/pacing/gcra.lua",
+        "crowdtwist_plugin/fides/crowdtwist.dataset.yml",
         *(f"crowdtwist_plugin/schemas/{name}.schema.json" for name in SCHEMA_NAMES),
         *dist_info(info),
     }
