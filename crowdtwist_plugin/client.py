@@ -257,13 +257,7 @@ class CrowdTwistClient:
                     allow_redirects=False,
                 ) as response:
                     content = await self._read_bounded(response)
-                    reply = Reply(
-                        response.status,
-                        response.content_type,
-                        content or b"",
-                        endpoint,
-                        redact=self.settings.redact,
-                    )
+                    reply = Reply(response.status, response.content_type, content or b"", endpoint)
                     retry_after_header = response.headers.get("Retry-After")
                     served_at = response.headers.get("Date")
         finally:

@@ -98,10 +98,10 @@ async def _check(
         accepted_what = "HMAC signature accepted" if signed else "key accepted"
         detail = f"reachable, {accepted_what} (HTTP {reply.status})"
         return {"name": name, "ok": True, "detail": detail}, False
-    kind = "JSON" if reply.is_json else (reply.content_type or "no content type")
     return {
         "name": name,
         "ok": False,
-        "detail": f"unexpected answer from {endpoint.name}: HTTP {reply.status} ({kind}); "
+        "detail": f"unexpected answer from {endpoint.name}: HTTP {reply.status} "
+        f"({reply.content_kind}); "
         "is the subdomain right?",
     }, False

@@ -211,5 +211,10 @@ def _answer(reply: Reply) -> Known | None:
 def _status(word: Any, endpoint: Endpoint) -> Status:
     status = STATUS_WORDS.get(word.lower()) if isinstance(word, str) else None
     if status is None:
-        raise ResponseError(f"unknown deletion status {word!r:.60}", endpoint=endpoint.name)
+        # Not shown: an answer's free text may repeat the request.
+        raise ResponseError(
+            f"unknown deletion status (a {type(word).__name__}, not one of "
+            f"{', '.join(w.capitalize() for w in STATUS_WORDS)})",
+            endpoint=endpoint.name,
+        )
     return status

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import attrs
@@ -14,7 +14,87 @@ from crowdtwist_plugin.errors import Detached, ResponseError
 
 JSONValue = Any
 _MALFORMED = object()
-MAX_ERROR_TEXT = 300  # characters of CrowdTwist's own error words kept in messages
+
+# What an error answer may show of CrowdTwist's own words: its documented codes and fixed
+# messages, and the sandbox's. Any other text of an answer may repeat the request (its
+# path, query or body: the person's identifiers, in any encoding or case), so it never
+# reaches an exception, a log record or a ticket. A code the plugin acts on (such as
+# ``page_not_found``) must be listed: ``error_fields`` withholds any other.
+KNOWN_CODES = frozenset(
+    {
+        "bad_gateway",
+        "bad_request",
+        "conflict",
+        "error",
+        "forbidden",
+        "gateway_timeout",
+        "input_error",
+        "internal_error",
+        "invalid",
+        "method_not_allowed",
+        "not_found",
+        "page_not_found",
+        "param_error",
+        "receipt_scanning_inactive",
+        "request_timeout",
+        "request_too_large",
+        "service_unavailable",
+        "too_many_requests",
+        "unauthorized",
+        "user_not_found",
+    }
+)
+KNOWN_MESSAGES = frozenset(
+    {
+        "At least one search parameter is required",
+        "Content-Type must be application/json",
+        "Date range should not exceed one year.",
+        "HMAC authentication is required for this client",
+        "HMAC signature does not match",
+        "Invalid API key",
+        "Invalid id_type",
+        "Invalid page_number",
+        "Invalid page_size",
+        "Member ID is invalid",
+        "Member does not exist or not queued for deletion",
+        "Member is inactive but has redeemable points",
+        "Member not found",
+        "Missing the user_id parameter",
+        "Receipt scanning is not active for this program.",
+        "Service Unavailable",
+        "Something went wrong on our end.",
+        "The request body is too large",
+        "The request body must be JSON",
+        "Too many requests. Slow down.",
+        "Unable to initiate deletion",
+        "User does not exist.",
+        "User is inactive.",
+        "X-CT-Authorization is malformed: expected one CTApiV2Auth [public key]:[signature]",
+        "X-CT-Authorization is missing: expected CTApiV2Auth [public key]:[signature]",
+        "X-CT-Timestamp is malformed: expected UNIX time in milliseconds",
+        "X-CT-Timestamp is missing: expected UNIX time in milliseconds",
+        "X-CT-Timestamp is not within 15 minutes of the current time",
+        "date_end must be greater than date_start.",
+        "date_end must not be before date_start.",
+        "is_active must be 1, 0, true or false",
+        "member_id must be an integer",
+        "page_size and page_number must be used together",
+        "unknown HMAC public key",
+    }
+)
+WITHHELD_CODE = "(unlisted code withheld)"
+WITHHELD_MESSAGE = "(unlisted message withheld: it may repeat the request)"
+# The content types an error may name; any other is a header the server wrote freely.
+KNOWN_CONTENT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/octet-stream",
+        "application/xml",
+        "text/html",
+        "text/plain",
+        "text/xml",
+    }
+)
 
 
 @attrs.frozen
@@ -60,20 +140,26 @@ class Reply:
     content_type: str
     body: bytes = attrs.field(repr=False)
     endpoint: Endpoint
-    # Hides every form of the API key in texts taken from the body (a server may echo the
-    # request's URL in its error message).
-    redact: Callable[[str], str] = attrs.field(default=str, repr=False, eq=False)
 
     @property
     def is_json(self) -> bool:
         return self.content_type == "application/json" or self.content_type.endswith("+json")
 
+    @property
+    def content_kind(self) -> str:
+        """The content type, as an error may name it."""
+        if self.is_json:
+            return "JSON"
+        if not self.content_type:
+            return "no content type"
+        known = self.content_type in KNOWN_CONTENT_TYPES
+        return self.content_type if known else "an unlisted content type"
+
     def json(self) -> JSONValue:
         """The JSON body, or a ``ResponseError`` naming what came instead."""
         if not self.is_json:
             raise ResponseError(
-                f"expected a JSON body, got {self.content_type or 'no content type'} "
-                f"(HTTP {self.status})",
+                f"expected a JSON body, got {self.content_kind} (HTTP {self.status})",
                 endpoint=self.endpoint.name,
             )
         parsed = self._parsed
@@ -92,7 +178,8 @@ class Reply:
             return _MALFORMED
 
     def expect_ok(self) -> Reply:
-        """This reply if it is a 200; otherwise a ``ResponseError`` with CrowdTwist's words."""
+        """This reply if it is a 200; otherwise a ``ResponseError`` with CrowdTwist's listed
+        words."""
         if self.status != 200:
             code, message = self.error_fields()
             detail = f": {code} {message}".rstrip() if code or message else ""
@@ -131,10 +218,20 @@ class Reply:
         return self.status == 404 and self.error_fields()[0] == "page_not_found"
 
     def error_fields(self) -> tuple[str, str]:
-        """CrowdTwist's error code and message from either envelope, if the body has them."""
+        """CrowdTwist's error code and message from either envelope (main: ``error`` and
+        ``message``; POS: ``reason`` and ``description``), each as sent if it is listed
+        (``KNOWN_CODES``, ``KNOWN_MESSAGES``), withheld if not, empty if absent."""
         body = self._parsed if self.is_json else None
         if not isinstance(body, dict):
             return "", ""
-        code = body.get("error") or body.get("reason") or ""
-        message = body.get("message") or body.get("description") or ""
-        return self.redact(str(code)[:MAX_ERROR_TEXT]), self.redact(str(message)[:MAX_ERROR_TEXT])
+        code = body.get("error") or body.get("reason")
+        message = body.get("message") or body.get("description")
+        return _listed(code, KNOWN_CODES, WITHHELD_CODE), _listed(
+            message, KNOWN_MESSAGES, WITHHELD_MESSAGE
+        )
+
+
+def _listed(value: object, known: frozenset[str], withheld: str) -> str:
+    if not value:
+        return ""
+    return value if isinstance(value, str) and value in known else withheld

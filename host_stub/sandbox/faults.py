@@ -14,6 +14,7 @@ import attrs
 class FaultKind(enum.StrEnum):
     LATENCY = "latency"  # wait ``seconds``, then answer normally
     STATUS = "status"  # answer ``status`` with the origin's JSON envelope or an empty body
+    ECHO = "echo"  # answer ``status`` with an error that repeats the request (path, query, body)
     RATE_LIMIT = "rate_limit"  # 429 with ``retry_after`` as the raw Retry-After value
     MALFORMED_JSON = "malformed_json"  # 200, application/json, the real body cut in half
     HTML = "html"  # 200 with an HTML page
@@ -60,7 +61,8 @@ class Fault:
         default=503, validator=[attrs.validators.ge(100), attrs.validators.le(599)]
     )
     body: str = attrs.field(default="json", validator=attrs.validators.in_(("json", "empty")))
-    # The error code of a JSON ``status`` answer; None: the usual code for that status.
+    # The error code of a JSON ``status`` answer; None: the usual code for that status
+    # (for ``echo``, the request path's last segment, decoded).
     code: str | None = None
     retry_after: str | None = None
     seconds: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))

@@ -7,6 +7,7 @@ import email.utils
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
+from urllib.parse import unquote, unquote_plus
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -99,6 +100,8 @@ async def _fault_before(fault: Fault, request: web.Request, origin: Origin) -> w
                 error = ApiError(fault.status, fault.code, error.message)
             return error.response(origin)
         return web.Response(status=fault.status)
+    if kind is FaultKind.ECHO:
+        return await _echo(fault, request, origin)
     if kind is FaultKind.RATE_LIMIT:
         return too_many_requests(fault.retry_after)
     if kind is FaultKind.HTML:
@@ -111,6 +114,21 @@ async def _fault_before(fault: Fault, request: web.Request, origin: Origin) -> w
         # aiohttp treats this like a client that went away: no answer is written.
         raise asyncio.CancelledError
     return None
+
+
+async def _echo(fault: Fault, request: web.Request, origin: Origin) -> web.Response:
+    """An error answer that repeats the request, as some servers' error pages do: the path
+    and query raw and decoded (in the code, message, description and reason phrase) and
+    the body."""
+    raw = request.rel_url.raw_path_qs
+    body = (await request.read()).decode("utf-8", "replace")
+    said = f"bad request {request.method} {raw} ({unquote(raw)}; {unquote_plus(raw)}) body {body}"
+    code = fault.code
+    if code is None:
+        code = request.path.rstrip("/").rsplit("/", 1)[-1]
+    response = ApiError(fault.status, code, said).response(origin)
+    response.set_status(fault.status, f"Bad request {raw}")
+    return response
 
 
 def _fault_after(fault: Fault, response: web.Response) -> web.Response:

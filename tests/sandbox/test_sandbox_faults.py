@@ -90,6 +90,28 @@ async def test_dropped_connection(client: Client) -> None:
     assert (await client.get("/users/A4364BX/purchases", origin="pos", params=TPID)).status == 200
 
 
+async def test_echo_repeats_the_request_in_both_envelopes(client: Client) -> None:
+    client.sandbox.add_fault("echo", status=409, times=None)
+    main = await client.get("/v2/users/bob%2Bloyalty%40example.com", params={"id_type": "email"})
+    assert main.status == 409
+    body = main.json()
+    assert set(body) == {"error", "message"}
+    assert body["error"] == "bob+loyalty@example.com"
+    assert "/v2/users/bob%2Bloyalty@example.com?id_type=email" in body["message"]
+    assert "/v2/users/bob+loyalty@example.com?id_type=email" in body["message"]
+    search = await client.search({"email_address": "bob+loyalty@example.com"})
+    assert search.json()["error"] == "members"
+    assert '{"email_address": "bob+loyalty@example.com"}' in search.json()["message"]
+    pos = await client.get("/users/B7781QK/purchases", origin="pos", params=TPID)
+    envelope = pos.json()
+    assert (envelope["system"], envelope["reason"]) == ("pos", "purchases")
+    assert "/users/B7781QK/purchases?id_type=third_party_id" in envelope["description"]
+    assert envelope["message"] == envelope["description"]
+    url = f"{client.sandbox.api_base_url}/v2/users/B7781QK?id_type=third_party_id"
+    async with client.session.get(url) as response:
+        assert response.reason == "Bad request /v2/users/B7781QK?id_type=third_party_id"
+
+
 async def test_latency_fault_and_configured_latency(client: Client) -> None:
     client.sandbox.add_fault("latency", endpoint="profile", seconds=0.3)
     started = time.monotonic()
