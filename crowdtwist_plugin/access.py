@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from crowdtwist_plugin.catalogue import COLLECTIONS, PROFILE, RESOURCES, Resource, scope
+from crowdtwist_plugin.categories import categorise
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.disclosure import withhold_report
 from crowdtwist_plugin.errors import ResponseError
@@ -46,24 +47,32 @@ async def handle_access(
         data = await gather_all(collect(client, s, readings) for s in subjects)
         stats = client.stats
         stats.readings = readings.to_json()
-    # Credentials leave the records last, once every read is done and repeats are gone.
+    # Categories name what CrowdTwist holds, credentials included; then credentials leave
+    # the records, once every read is done and repeats are gone.
     report = {
         "integration": INTEGRATION,
         "subjects": [
-            {
-                "crowdtwist_id": subject.crowdtwist_id,
-                "matched": list(subject.matched),
-                "profile": subject.profile,
-                "members": list(subject.members),
-                "data": categories,
-            }
-            for subject, categories in zip(subjects, data, strict=True)
+            _with_categories(
+                {
+                    "crowdtwist_id": subject.crowdtwist_id,
+                    "matched": list(subject.matched),
+                    "profile": subject.profile,
+                    "members": list(subject.members),
+                    "data": records,
+                }
+            )
+            for subject, records in zip(subjects, data, strict=True)
         ],
         "not_found": found.not_found,
         "possible_matches": [p.to_json() for p in found.possible],
         "scope": scope(),
     }
     return {**withhold_report(report), "stats": stats.to_json()}
+
+
+def _with_categories(subject: dict[str, Any]) -> dict[str, Any]:
+    named = categorise(subject)
+    return {**subject, "categories": named["categories"], "unclassified": named["unclassified"]}
 
 
 async def collect(

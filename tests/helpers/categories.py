@@ -34,9 +34,11 @@ def key_paths(value: Any, path: str = "") -> Iterator[str]:
 
 
 def unmapped(subject: dict[str, Any]) -> list[str]:
-    """The paths of the subject (``matched`` aside) neither mapped, nor on the way to a
-    mapped path, nor inside one (a free-form object's keys are inside one)."""
-    found = set(key_paths({k: v for k, v in subject.items() if k != "matched"}))
+    """The paths of the subject (``matched`` and the report's own ``categories`` and
+    ``unclassified`` aside) neither mapped, nor on the way to a mapped path, nor inside one
+    (a free-form object's keys are inside one)."""
+    own = ("matched", "categories", "unclassified")
+    found = set(key_paths({k: v for k, v in subject.items() if k not in own}))
     return sorted(
         p
         for p in found

@@ -145,6 +145,8 @@ REPORT: dict[str, Any] = {
                 "badges": [],
                 "household_invitations": [],
             },
+            "categories": {"user.contact.email": ["profile.email_address"]},
+            "unclassified": ["profile.custom_data.store_loc"],
         }
     ],
     "not_found": ["user_id:NOPE-1"],

@@ -67,6 +67,12 @@ HOOK_ENDPOINTS = {
         "receipts",
         "redemption_history",
         "purchases",
+        "purchase_detail",
+        "usable_coupons",
+        "points",
+        "points_expiration",
+        "badges",
+        "household_invitations",
     ),
     "submit_deletion": ("profile", "member_search", "deletion_status", "delete_user"),
     # Deletions complete at once: a check reads the status, then proves the erasure.

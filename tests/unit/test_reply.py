@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from crowdtwist_plugin import endpoints
+from crowdtwist_plugin import catalogue
 from crowdtwist_plugin.errors import ResponseError
 from crowdtwist_plugin.reply import WITHHELD_CODE, WITHHELD_MESSAGE, Reply
 from host_stub.sandbox import hmac_auth
 
 
 def reply(body: Any, status: int = 400, content_type: str = "application/json") -> Reply:
-    return Reply(status, content_type, json.dumps(body).encode(), endpoints.PROFILE)
+    return Reply(status, content_type, json.dumps(body).encode(), catalogue.PROFILE)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_only_a_listed_page_not_found_is_the_users_absence() -> None:
     ],
 )
 def test_an_error_names_only_a_listed_content_type(content_type: str, kind: str) -> None:
-    answer = Reply(200, content_type, b"<html/>", endpoints.PROFILE)
+    answer = Reply(200, content_type, b"<html/>", catalogue.PROFILE)
     assert answer.content_kind == kind
     if kind != "JSON":
         with pytest.raises(ResponseError, match=f"got {kind} "):
