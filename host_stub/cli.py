@@ -198,9 +198,13 @@ def _report_outcomes(outcomes: Sequence[Outcome], console: Console) -> int:
 
 
 def _identifiers(args: argparse.Namespace) -> dict[str, list[str]]:
-    identifiers = {"email": list(args.email), "user_id": list(args.user_id)}
+    identifiers = {
+        "email": list(args.email),
+        "user_id": list(args.user_id),
+        "phone": list(args.phone),
+    }
     if not any(identifiers.values()):
-        raise ConfigError(f"{args.command} needs at least one --email or --user-id")
+        raise ConfigError(f"{args.command} needs at least one --email, --user-id or --phone")
     return {k: v for k, v in identifiers.items() if v}
 
 

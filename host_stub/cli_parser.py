@@ -136,6 +136,13 @@ def _add_identifier_args(parser: argparse.ArgumentParser) -> None:
         metavar="U",
         help="the person's user id, as user_id_type says (repeatable)",
     )
+    parser.add_argument(
+        "--phone",
+        action="append",
+        default=[],
+        metavar="P",
+        help="the person's phone, with +country code or as phone_region says (repeatable)",
+    )
 
 
 def _add_poll_args(parser: argparse.ArgumentParser) -> None:
