@@ -20,7 +20,7 @@ from crowdtwist_plugin import catalogue, erasure
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError, TransientError
 from crowdtwist_plugin.identifiers import parse_identifiers
-from crowdtwist_plugin.lookup import find_subjects
+from crowdtwist_plugin.lookup import Subject, find_subjects
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttles
 from crowdtwist_plugin.reply import Endpoint, Reply
@@ -57,7 +57,7 @@ async def submit_deletion(
     async with open_client(settings, options, throttles) as client:
         found = await find_subjects(client, wanted, complete=False)
         flow = _Deletions(client, {} if routes is None else routes)
-        users = await gather_all(flow.submit(s.crowdtwist_id, s.matched) for s in found.subjects)
+        users = await gather_all(flow.submit(s, _proves(settings)) for s in found.subjects)
         users = await _verified(client, users)
         stats = client.stats
     possible = tuple(p.to_json() for p in found.possible)
@@ -83,10 +83,14 @@ async def check_deletion(
     return _written(refreshed, settings, stats.to_json())
 
 
+def _proves(settings: ConnectionSettings) -> bool:
+    """Whether a completed deletion is proved (``erasure.py``) on this connection."""
+    return settings.verify_erasure and not settings.deletion_complete_on_submit
+
+
 async def _verified(client: CrowdTwistClient, users: list[UserDeletion]) -> list[UserDeletion]:
     """The users, proved gone (or not) once CrowdTwist reports every one completed."""
-    settings = client.settings
-    if not settings.verify_erasure or settings.deletion_complete_on_submit:
+    if not _proves(client.settings):
         return users
     if not erasure.due(users):
         return users
@@ -117,7 +121,11 @@ class _Deletions:
         # other request, only once the status shows the user still not queued.
         self._delete = client.retrying(self._delete_once, before_resend=self.read_status)
 
-    async def submit(self, crowdtwist_id: int, matched: tuple[str, ...]) -> UserDeletion:
+    async def submit(self, subject: Subject, proving: bool) -> UserDeletion:
+        """Queue one user's deletion; ``proving``: first note the identifiers its profile
+        carries, for the proof (the profile is gone once the DELETE is through)."""
+        crowdtwist_id = subject.crowdtwist_id
+        held = await erasure.held_identifiers(self.client, subject) if proving else ()
         # Idempotency: a user whose deletion is already under way is not deleted again.
         known = await self.read_status(crowdtwist_id)
         if known is None:
@@ -125,8 +133,8 @@ class _Deletions:
             # before the DELETE can reach CrowdTwist.
             _ahead.info("DELETE may be sent", extra={"crowdtwist_id": crowdtwist_id})
             known = await self._delete(crowdtwist_id)
-        user = UserDeletion(crowdtwist_id, matched, *known)
-        return attrs.evolve(user, reported=self.reported.get(crowdtwist_id))
+        user = UserDeletion(crowdtwist_id, subject.matched, *known)
+        return attrs.evolve(user, reported=self.reported.get(crowdtwist_id), held=held)
 
     async def _delete_once(self, crowdtwist_id: int) -> Known:
         """The user's status after one DELETE, from its answer."""

@@ -1,30 +1,45 @@
 """Proof of erasure: once CrowdTwist says ``Deletion_completed``, check that the person is gone.
 
-For every erased user, the fewest requests that prove it: its profile by CrowdTwist id,
-and for each identifier that led to it the lookups access uses (the profile by the
-identifier, member search with exact matching, both ``is_active`` values), skipping a
-profile lookup that is the same request as the one by id. The user is verified when none
-of them finds it any more; a lookup that finds only another person (a new account with
-the same address) does not count against it. The checks are kept by endpoint template
-and identifier kind, never the identifier. A retryable fault raises, so the ticket the
-host holds stays as it was.
+For every erased user, the fewest requests that prove it, all at once:
+
+- its profile by CrowdTwist id;
+- for each identifier that led to it, and each identifier its own profile carried at
+  submit (``Held``), the lookups access uses: the profile by the identifier and member
+  search with both ``is_active`` values (a phone: per stored form). A lookup that is the
+  same request as another (the profile's email is the request's) is sent once, and a
+  profile lookup by the CrowdTwist id not twice;
+- every data set the access report reads by CrowdTwist id, one request each: its first
+  page (redemption history: the undated read) must say "user not found" or hold nothing,
+  and an object row (points, points expiration) must say "user not found", since it
+  exists for every member. Purchase details are keyed by purchase id, not by the user:
+  they are reached only through the purchase history, which is checked.
+
+The user is verified when no lookup finds it any more and no data set answers for it; a
+lookup that finds only another person (a new account with the same address) does not
+count against it. The checks are kept by endpoint template and identifier kind, never
+the identifier. A retryable fault raises, so the ticket the host holds stays as it was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 
 from crowdtwist_plugin import catalogue
+from crowdtwist_plugin.catalogue import LOOKUPS, RESOURCES, Resource
 from crowdtwist_plugin.client import CrowdTwistClient
-from crowdtwist_plugin.identifiers import Identifier, parse_identifiers
-from crowdtwist_plugin.lookup import LookupPlan, as_id, profile_by, search_members
+from crowdtwist_plugin.identifiers import Held, Identifier, held_by, parse_identifiers, same
+from crowdtwist_plugin.lookup import LookupPlan, Subject, as_id, profile_by, search_members
+from crowdtwist_plugin.pages import first_page
 from crowdtwist_plugin.tasks import gather_all
 from crowdtwist_plugin.ticket import (
     GONE,
     SOMEONE_ELSE,
+    STILL_ANSWERS,
     STILL_THERE,
     Check,
     Proof,
@@ -32,14 +47,20 @@ from crowdtwist_plugin.ticket import (
     UserDeletion,
 )
 
+# Every data set the report reads that is addressed by the user's CrowdTwist id.
+DATA_SETS: tuple[Resource, ...] = tuple(r for r in RESOURCES if r.each is None)
+
 
 def judge(checks: Sequence[Check], checked_at: str) -> Proof:
-    """Verified exactly when no check still finds the erased user."""
-    found = [c for c in checks if c.outcome == STILL_THERE]
-    if not found:
+    """Verified exactly when no check still finds the erased user or its data."""
+    resolves = [f"{c.endpoint} by {c.by}" for c in checks if c.outcome == STILL_THERE]
+    answers = [c.endpoint for c in checks if c.outcome == STILL_ANSWERS]
+    if not resolves and not answers:
         return Proof(True, checked_at, tuple(checks))
-    where = ", ".join(f"{c.endpoint} by {c.by}" for c in found)
-    failure = f"CrowdTwist reported Deletion_completed, but the user still resolves ({where})"
+    found = [f"the user still resolves ({', '.join(resolves)})"] if resolves else []
+    if answers:
+        found.append(f"data sets still answer for it ({', '.join(answers)})")
+    failure = f"CrowdTwist reported Deletion_completed, but {' and '.join(found)}"
     return Proof(False, checked_at, tuple(checks), failure)
 
 
@@ -50,6 +71,15 @@ def due(users: Sequence[UserDeletion]) -> bool:
         and all(u.status is Status.COMPLETED for u in users)
         and not all(u.verified for u in users)
     )
+
+
+async def held_identifiers(client: CrowdTwistClient, subject: Subject) -> tuple[Held, ...]:
+    """The identifiers the subject's own profile carries, read by CrowdTwist id when the
+    lookup did not return the profile (member search alone found the user)."""
+    profile = subject.profile
+    if profile is None:
+        profile = await profile_by(client, subject.crowdtwist_id, "id")
+    return held_by(profile or {})
 
 
 async def prove(client: CrowdTwistClient, users: Sequence[UserDeletion]) -> list[UserDeletion]:
@@ -65,6 +95,16 @@ async def prove(client: CrowdTwistClient, users: Sequence[UserDeletion]) -> list
     return await gather_all(one(u) for u in users)
 
 
+@attrs.frozen
+class _Probe:
+    """One way to look the person up: the kind the checks name, the lookup, and whether a
+    value CrowdTwist holds is that identifier."""
+
+    by: str
+    plan: LookupPlan
+    is_it: Callable[[Any], bool]
+
+
 def _identifiers(client: CrowdTwistClient, user: UserDeletion) -> tuple[Identifier, ...]:
     """The identifiers that led to the user, read back from the ticket's labels (a label of
     another category is refused by ``parse_identifiers`` as a configuration error)."""
@@ -75,17 +115,31 @@ def _identifiers(client: CrowdTwistClient, user: UserDeletion) -> tuple[Identifi
     return parse_identifiers(labels, client.settings.user_id_type)
 
 
+def _probes(client: CrowdTwistClient, user: UserDeletion) -> list[_Probe]:
+    """Every distinct lookup: the request's identifiers first, then the profile's."""
+    identifiers = _identifiers(client, user) if user.matched else ()  # may refuse: first
+    user_id_type = client.settings.user_id_type
+    probes = [
+        _Probe(i.category, plan, functools.partial(same, i))
+        for i in identifiers
+        for plan in LookupPlan.of(i, user_id_type)
+    ]
+    probes += [_Probe(h.kind, LookupPlan(LOOKUPS[h.kind], h.value), h.is_it) for h in user.held]
+    distinct: dict[tuple[str, str | int], _Probe] = {}
+    for probe in probes:
+        distinct.setdefault((probe.plan.row.id_type, probe.plan.value), probe)
+    return list(distinct.values())
+
+
 async def _checks(client: CrowdTwistClient, user: UserDeletion) -> list[Check]:
     erased = user.crowdtwist_id
-    user_id_type = client.settings.user_id_type
-    identifiers = _identifiers(client, user) if user.matched else ()  # may refuse: first
+    probes = _probes(client, user)  # may refuse a tampered ticket: before any request
     checks: list[Awaitable[Check]] = [_by_id(client, erased)]
-    for identifier in identifiers:
-        same_as_by_id = identifier.category == "user_id" and user_id_type == "id"
-        for plan in LookupPlan.of(identifier, user_id_type):
-            if not (same_as_by_id and as_id(identifier.value) == erased):
-                checks.append(_profile_check(client, identifier, plan, erased))
-            checks.append(_search_check(client, identifier, plan, erased))
+    for probe in probes:
+        if (probe.plan.row.id_type, probe.plan.value) != ("id", erased):
+            checks.append(_profile_check(client, probe, erased))
+        checks.append(_search_check(client, probe, erased))
+    checks += [_data_set_check(client, resource, erased) for resource in DATA_SETS]
     return await gather_all(checks)
 
 
@@ -97,19 +151,31 @@ async def _by_id(client: CrowdTwistClient, erased: int) -> Check:
     return Check(catalogue.PROFILE.name, "crowdtwist_id", STILL_THERE)
 
 
-async def _profile_check(
-    client: CrowdTwistClient, identifier: Identifier, plan: LookupPlan, erased: int
-) -> Check:
+async def _profile_check(client: CrowdTwistClient, probe: _Probe, erased: int) -> Check:
+    """Still there when the profile the lookup returns is the erased user's, whatever field
+    it holds."""
+    plan = probe.plan
     profile = await profile_by(client, plan.value, plan.row.id_type)
-    found = plan.profile_is(identifier, profile)
-    outcome = GONE if found is None else STILL_THERE if found == erased else SOMEONE_ELSE
-    return Check(catalogue.PROFILE.name, identifier.category, outcome)
+    if profile is None:
+        outcome = GONE
+    elif as_id(profile.get("id")) == erased:
+        outcome = STILL_THERE
+    else:
+        outcome = SOMEONE_ELSE if probe.is_it(profile.get(plan.row.profile_field)) else GONE
+    return Check(catalogue.PROFILE.name, probe.by, outcome)
 
 
-async def _search_check(
-    client: CrowdTwistClient, identifier: Identifier, plan: LookupPlan, erased: int
-) -> Check:
-    members = await search_members(client, plan.criteria)
-    found = {member_id for member_id, _ in plan.members_of(identifier, members)}
-    outcome = STILL_THERE if erased in found else SOMEONE_ELSE if found else GONE
-    return Check(catalogue.MEMBER_SEARCH.name, identifier.category, outcome)
+async def _search_check(client: CrowdTwistClient, probe: _Probe, erased: int) -> Check:
+    members = await search_members(client, probe.plan.criteria)
+    field = probe.plan.row.member_field
+    if any(as_id(m.get("member_id")) == erased for m in members):
+        outcome = STILL_THERE
+    else:
+        outcome = SOMEONE_ELSE if any(probe.is_it(m.get(field)) for m in members) else GONE
+    return Check(catalogue.MEMBER_SEARCH.name, probe.by, outcome)
+
+
+async def _data_set_check(client: CrowdTwistClient, resource: Resource, erased: int) -> Check:
+    records = await first_page(client, resource, erased)
+    outcome = STILL_ANSWERS if records else GONE
+    return Check(resource.endpoint.name, "crowdtwist_id", outcome)

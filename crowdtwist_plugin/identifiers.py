@@ -8,6 +8,10 @@
 - ``phone``: parsed with ``phonenumbers`` (a number without a country code takes the
   connection's ``phone_region``) and compared as E.164, so ``(209) 809-0783`` is the member
   stored as ``2098090783`` and never the one stored as ``20980907831``.
+
+``Held`` is another kind of identifier: one the member's own profile carried (``email``,
+``third_party_id``, ``username``, ``phone``), exactly as CrowdTwist holds it, kept in a
+deletion ticket so the proof of erasure can look the person up by each.
 """
 
 from __future__ import annotations
@@ -62,6 +66,72 @@ class Identifier:
         number = phonenumbers.parse(self.value)
         national = str(number.national_number)
         return tuple(dict.fromkeys((national, self.value)))
+
+
+# What a member's profile carries that finds the member, by lookup kind (``catalogue.LOOKUPS``).
+PROFILE_FIELDS: Mapping[str, str] = {
+    "email": "email_address",
+    "third_party_id": "third_party_id",
+    "username": "username",
+    "phone": "mobile_phone_number",
+}
+
+
+@attrs.frozen
+class Held:
+    """An identifier the member's profile carried, as CrowdTwist holds it (a phone as
+    stored, often national digits, not E.164): ``kind`` is a key of ``PROFILE_FIELDS``."""
+
+    kind: str
+    value: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+    def is_it(self, value: Any) -> bool:
+        """Whether a value CrowdTwist holds is this one (an email with ASCII letters folded)."""
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            return False
+        if self.kind == "email":
+            return email_key(str(value)) == email_key(self.value)
+        return str(value) == self.value
+
+
+def held_by(profile: Mapping[str, Any]) -> tuple[Held, ...]:
+    """The identifiers a profile carries. A value that could not be sent safely as a path
+    segment (empty, too long, unprintable, a dot segment) finds no one and is left out."""
+    held = []
+    for kind, field in PROFILE_FIELDS.items():
+        value = profile.get(field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and _sendable(value):
+            held.append(Held(kind, value))
+    return tuple(held)
+
+
+def _sendable(value: str) -> bool:
+    return (
+        bool(value.strip())
+        and len(value) <= MAX_IDENTIFIER_LENGTH
+        and value.isprintable()
+        and value not in (".", "..")
+    )
+
+
+def parse_held(labels: object, where: str) -> tuple[Held, ...]:
+    """``Held`` identifiers read back from a ticket's labels; anything else is refused."""
+    kinds = ", ".join(PROFILE_FIELDS)
+    if not isinstance(labels, list):
+        raise ConfigurationError(f"{where} must be a list of labels ({kinds})")
+    held = []
+    for label in labels:
+        kind, _, value = label.partition(":") if isinstance(label, str) else ("", "", "")
+        if kind not in PROFILE_FIELDS or not _sendable(value):
+            raise ConfigurationError(f"{where} must hold kind:value labels, kind one of {kinds}")
+        held.append(Held(kind, value))
+    return tuple(held)
 
 
 def e164(text: str, region: str | None) -> str | None:

@@ -58,6 +58,27 @@ async def read_resource(
     return records
 
 
+async def first_page(
+    client: CrowdTwistClient, resource: Resource, user_id: int
+) -> list[Any] | None:
+    """The records one catalogue row's first page holds for a user (an object row: its one
+    object), or None when the row answers that the user is not found (CrowdTwist's
+    ``page_not_found`` 404, or one of the row's ``none_codes``). One request: whether
+    anything is left, not everything there is (the undated read for redemption history)."""
+    query = resource.query()
+    if resource.paging is Paging.PAGED:
+        query["page"] = 1
+    elif resource.paging is Paging.NUMBERED:
+        query |= {"page_size": resource.page_size or 50, "page_number": 1}
+    reply = await client.request(resource.endpoint, resource.path_args(user_id), params=query)
+    none = reply.status in (400, 404) and reply.error_fields()[0] in resource.none_codes
+    if reply.user_not_found or none:
+        return None
+    if resource.paging is Paging.OBJECT:
+        return [reply.json_object()]
+    return reply.records(resource.list_keys)
+
+
 def collection_of(endpoint: Endpoint) -> str:
     """The collection an endpoint reads, for progress: the template's last segment."""
     return endpoint.template.rsplit("/", 1)[-1]

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from crowdtwist_plugin.errors import ConfigurationError
+from crowdtwist_plugin.identifiers import PROFILE_FIELDS, Held, parse_held
 
 
 class Status(StrEnum):
@@ -42,8 +43,7 @@ class Verification(StrEnum):
 @attrs.frozen
 class Check:
     """One request of an erasure proof: the endpoint template, the kind of identifier it
-    looked up (``email``, ``user_id`` or ``crowdtwist_id``, never the value) and what
-    it found (``OUTCOMES``)."""
+    looked up (``CHECK_BY``, never the value) and what it found (``OUTCOMES``)."""
 
     endpoint: str
     by: str
@@ -56,8 +56,10 @@ class Check:
 GONE = "not found"
 STILL_THERE = "still resolves to the erased user"
 SOMEONE_ELSE = "resolves only to another user"
-OUTCOMES = (GONE, STILL_THERE, SOMEONE_ELSE)
-CHECK_BY = ("email", "user_id", "crowdtwist_id")
+STILL_ANSWERS = "still answers for the erased user"  # a data set: records, or a 200 object
+OUTCOMES = (GONE, STILL_THERE, SOMEONE_ELSE, STILL_ANSWERS)
+# The request's identifier categories, the kinds a profile carries, and the CrowdTwist id.
+CHECK_BY = tuple(dict.fromkeys(("email", "user_id", "phone", *PROFILE_FIELDS, "crowdtwist_id")))
 
 
 @attrs.frozen
@@ -79,6 +81,8 @@ USER_KEYS = frozenset({"crowdtwist_id", "matched", "status", "detail"})
 # Written once an erasure was checked; tickets from before verification lack them.
 PROOF_KEYS = frozenset({"verified", "verified_at", "checked_at", "checks", "verification_failure"})
 REPORTED_KEYS = frozenset({"initiated_by", "status_history"})
+# Only while the user's erasure may still need proving (tickets of older versions lack it).
+HELD_KEYS = frozenset({"profile_identifiers"})
 OPTIONAL_VERIFICATION_KEYS = frozenset({"verification"})
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
 
@@ -122,6 +126,8 @@ class UserDeletion:
     detail: str
     proof: Proof | None = None
     reported: Reported | None = None
+    # What the member's profile carried at submit: the proof looks the person up by each.
+    held: tuple[Held, ...] = ()
 
     @property
     def verified(self) -> bool:
@@ -133,13 +139,17 @@ class UserDeletion:
             return self
         return attrs.evolve(self, status=status, detail=detail)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, keep_held: bool = True) -> dict[str, Any]:
+        """``keep_held``: whether the ticket may still need the profile's identifiers (a
+        verified user never does)."""
         user: dict[str, Any] = {
             "crowdtwist_id": self.crowdtwist_id,
             "matched": list(self.matched),
             "status": self.status.value,
             "detail": self.detail,
         }
+        if self.held and keep_held and not self.verified:
+            user["profile_identifiers"] = [h.label for h in self.held]
         if self.reported is not None:
             user |= self.reported.to_json()
         if self.proof is not None:
@@ -192,12 +202,14 @@ class Ticket:
         return State.PENDING
 
     def to_json(self, complete_on_submit: bool, verify: bool = True) -> dict[str, Any]:
+        # A finished ticket holds none of the profile's identifiers: the host keeps it.
+        state = self.state(complete_on_submit, verify)
         return {
             "integration": self.integration,
-            "state": self.state(complete_on_submit, verify).value,
+            "state": state.value,
             "verification": self.verification(complete_on_submit, verify).value,
             "submitted_at": self.submitted_at,
-            "users": [u.to_json() for u in self.users],
+            "users": [u.to_json(keep_held=state is State.PENDING) for u in self.users],
             "not_found": list(self.not_found),
             **({"possible_matches": list(self.possible)} if self.possible else {}),
         }
@@ -258,13 +270,16 @@ def _possible(ticket: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
 
 def _user(index: int, user: object) -> UserDeletion:
     where = f"ticket.users[{index}]"
-    extras: tuple[frozenset[str], ...] = (frozenset(), PROOF_KEYS, REPORTED_KEYS)
-    allowed = [USER_KEYS | extra for extra in extras]
-    allowed.append(USER_KEYS | PROOF_KEYS | REPORTED_KEYS)
-    if not isinstance(user, Mapping) or set(user) not in allowed:
+    groups = (PROOF_KEYS, REPORTED_KEYS, HELD_KEYS)  # each all or none
+    extra = set(user) - USER_KEYS if isinstance(user, Mapping) else set()
+    if (
+        not isinstance(user, Mapping)
+        or not set(user) >= USER_KEYS
+        or extra != set().union(*(g for g in groups if g & extra))
+    ):
         raise ConfigurationError(
             f"{where} must have exactly the keys {', '.join(sorted(USER_KEYS))}, "
-            f"and may add {', '.join(sorted(REPORTED_KEYS))} and, once verified, "
+            f"and may add {', '.join(sorted(REPORTED_KEYS | HELD_KEYS))} and, once verified, "
             f"{', '.join(sorted(PROOF_KEYS))}"
         )
     crowdtwist_id = user["crowdtwist_id"]
@@ -279,8 +294,15 @@ def _user(index: int, user: object) -> UserDeletion:
         raise ConfigurationError(f"{where}.detail must be a string")
     proof = _proof(where, user) if "verified" in user else None
     reported = _reported(where, user) if "initiated_by" in user else None
+    held = user.get("profile_identifiers", [])
     return UserDeletion(
-        crowdtwist_id, tuple(matched), Status(user["status"]), user["detail"], proof, reported
+        crowdtwist_id,
+        tuple(matched),
+        Status(user["status"]),
+        user["detail"],
+        proof,
+        reported,
+        parse_held(held, f"{where}.profile_identifiers"),
     )
 
 

@@ -122,9 +122,18 @@ class Keyed:
         return f"{category}:{self.value(category, value)}"
 
     def ticket(self, ticket: Mapping[str, Any]) -> dict[str, Any]:
-        """The ticket with every identifier label keyed (``matched``, ``not_found``)."""
+        """The ticket with every identifier label keyed (``matched``, ``not_found``, and
+        ``profile_identifiers``, which the plugin drops itself once a ticket is finished)."""
         users = [
-            {**user, "matched": [self.label(m) for m in user.get("matched", [])]}
+            {
+                **user,
+                "matched": [self.label(m) for m in user.get("matched", [])],
+                **(
+                    {"profile_identifiers": [self.label(p) for p in user["profile_identifiers"]]}
+                    if "profile_identifiers" in user
+                    else {}
+                ),
+            }
             for user in ticket.get("users", [])
         ]
         not_found = [self.label(label) for label in ticket.get("not_found", [])]
@@ -194,7 +203,8 @@ def is_minimised(request: PrivacyRequest) -> bool:
     labels = [v for values in request.identifiers.values() for v in values]
     ticket = request.ticket or {}
     for user in ticket.get("users", []):
-        labels += [m.partition(":")[2] for m in user.get("matched", [])]
+        held = user.get("profile_identifiers", [])
+        labels += [m.partition(":")[2] for m in [*user.get("matched", []), *held]]
     labels += [label.partition(":")[2] for label in ticket.get("not_found", [])]
     return all(value.startswith(KEYED) for value in labels)
 

@@ -8,7 +8,13 @@ from aiohttp import web
 
 from .api_errors import ApiError
 from .members import Member
+from .pipeline import endpoint_of
 from .state import state_of
+
+
+def lingers(request: web.Request) -> bool:
+    """Whether this route still serves an erased member's data (``lingering_data_sets``)."""
+    return endpoint_of(request) in state_of(request).config.lingering_data_sets
 
 
 def find_member(
@@ -26,7 +32,7 @@ def find_member(
     id_type = request.query.get("id_type", "id")
     if id_type not in id_types:
         raise bad_id_type
-    member = state_of(request).store.find(id_type, user_id)
+    member = state_of(request).store.find(id_type, user_id, erased_too=lingers(request))
     if member is None:
         raise not_found(user_id)
     return member

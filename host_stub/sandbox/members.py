@@ -14,20 +14,9 @@ from .deletions import DeletionBook
 from .extras import Extras, generate_extras
 from .people import DEMO_PEOPLE, DemoPerson, population_person, scale_person
 from .profiles import profile_for
-from .sandbox_config import SandboxConfig
+from .sandbox_config import ID_TYPE_FIELDS, SandboxConfig
 from .seed import DatedItems, IdSource, Records, generate_records, program_activities
 
-# Every documented id_type and the profile field it looks up.
-ID_TYPE_FIELDS = {
-    "id": "id",
-    "email": "email_address",
-    "third_party_id": "third_party_id",
-    "username": "username",
-    "mobile_phone_number": "mobile_phone_number",
-    "facebook_user_id": "facebook_user_id",
-    "twitter_user_id": "twitter_user_id",  # documented, though the real profile has no such field
-    "inst_username": "inst_username",
-}
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -67,6 +56,8 @@ class Store:
     deletions: DeletionBook
     activities: list[dict[str, Any]]
     anchor: int
+    # id_types whose index still finds a member after its erasure (``lingering_identifiers``).
+    lingering_id_types: frozenset[str] = frozenset()
     _index: dict[str, dict[str, int]] = attrs.field(factory=dict)
     _purchases: dict[str, int] = attrs.field(factory=dict)
 
@@ -107,6 +98,7 @@ class Store:
             ),
             program_activities(anchor),
             anchor,
+            frozenset(config.lingering_identifiers),
         )
 
     @property
@@ -117,14 +109,19 @@ class Store:
     def is_gone(self, member_id: int) -> bool:
         return self.deletions.is_erased(member_id)
 
-    def find(self, id_type: str, value: str) -> Member | None:
-        """The member that ``value`` identifies, unless unknown or deleted."""
+    def find(self, id_type: str, value: str, *, erased_too: bool = False) -> Member | None:
+        """The member that ``value`` identifies, unless unknown or erased (``erased_too``, or
+        an id_type whose index lingers: found all the same)."""
         if id_type == "id" and not _DIGITS.fullmatch(value):
             return None
         member_id = self._index[id_type].get(_normalise(id_type, value))
-        if member_id is None or self.is_gone(member_id):
+        if member_id is None or not self.serves(member_id, erased_too, id_type):
             return None
         return self.members[member_id]
+
+    def serves(self, member_id: int, erased_too: bool = False, id_type: str = "id") -> bool:
+        """Whether an answer still shows the member: not erased, or erased but lingering."""
+        return erased_too or id_type in self.lingering_id_types or not self.is_gone(member_id)
 
     def set_redemptions(self, member_id: int, records: list[dict[str, Any]], by: str) -> None:
         """Give a member these redemption records, dated (for date ranges and the undated
@@ -134,10 +131,12 @@ class Store:
         dated = [(_unix(record[by]), record) for record in records]
         member.records = attrs.evolve(member.records, redemptions=DatedItems.build(dated))
 
-    def purchase(self, purchase_id: str, id_type: str | None) -> dict[str, Any] | None:
+    def purchase(
+        self, purchase_id: str, id_type: str | None, *, erased_too: bool = False
+    ) -> dict[str, Any] | None:
         """A purchase's detail by its id (and type, when given), unless its member is gone."""
         member_id = self._purchases.get(purchase_id)
-        if member_id is None or self.is_gone(member_id):
+        if member_id is None or not self.serves(member_id, erased_too):
             return None
         member = self.members[member_id]
         if id_type not in (None, _purchase_type(member, purchase_id)):

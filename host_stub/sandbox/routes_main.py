@@ -11,9 +11,10 @@ from aiohttp import web
 
 from .api_errors import ApiError, param_error, user_not_found
 from .listing import paged, parse_int, parse_page_size, redemption_range
-from .member_lookup import find_member
-from .members import ID_TYPE_FIELDS, Member
+from .member_lookup import find_member, lingers
+from .members import Member
 from .profiles import PII_FIELDS
+from .sandbox_config import ID_TYPE_FIELDS
 from .search import parse_is_active, parse_query, summary
 from .seed import Window
 from .state import state_of
@@ -117,7 +118,7 @@ async def household_invitations(request: web.Request) -> web.Response:
     member_id = parse_int(request.match_info["user_id"])
     store = state_of(request).store
     member = None if member_id is None else store.members.get(member_id)
-    if member is None or store.is_gone(member.id):
+    if member is None or not store.serves(member.id, lingers(request)):
         raise user_not_found()
     if not member.extras.household_invitations:
         raise ApiError(404, "page_not_found", "Unable to find household invitations for member.")

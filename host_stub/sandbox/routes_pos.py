@@ -6,7 +6,7 @@ from aiohttp import web
 
 from .api_errors import ApiError
 from .listing import paged, purchase_range
-from .member_lookup import find_member
+from .member_lookup import find_member, lingers
 from .state import state_of
 
 POS_ID_TYPES = ("email", "id", "third_party_id", "mobile_phone_number")
@@ -39,7 +39,8 @@ async def purchase_detail(request: web.Request) -> web.Response:
     id_type = request.query.get("purchase_id_type")
     if id_type not in (None, "order_id", "receipt_id"):
         raise ApiError(400, "invalid", "Invalid purchase_id_type")
-    detail = state_of(request).store.purchase(request.match_info["purchase_id"], id_type)
+    store = state_of(request).store
+    detail = store.purchase(request.match_info["purchase_id"], id_type, erased_too=lingers(request))
     if detail is None:
         raise ApiError(404, "not_found", "Purchase can not be found.")
     return web.json_response(detail)

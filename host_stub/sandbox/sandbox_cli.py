@@ -12,6 +12,8 @@ import sys
 
 from .people import DEMO_PEOPLE
 from .sandbox_config import (
+    DATA_SET_ROUTES,
+    ID_TYPE_FIELDS,
     INACTIVE_SEARCH_READINGS,
     REDEMPTION_LIST_KEYS,
     UNDATED_REDEMPTION_READINGS,
@@ -88,6 +90,26 @@ def _parser() -> argparse.ArgumentParser:
         "--erasure-fails",
         action="store_true",
         help="a completed deletion never erases the member (a failed erasure)",
+    )
+    add(
+        "--lingering-data-set",
+        dest="lingering_data_sets",
+        action="append",
+        choices=DATA_SET_ROUTES,
+        default=[],
+        metavar="ROUTE",
+        help="this data set still serves an erased member's records (repeatable; one of "
+        "%(choices)s)",
+    )
+    add(
+        "--lingering-identifier",
+        dest="lingering_identifiers",
+        action="append",
+        choices=tuple(ID_TYPE_FIELDS),
+        default=[],
+        metavar="ID_TYPE",
+        help="a lookup by this id_type still finds an erased member (repeatable; one of "
+        "%(choices)s)",
     )
     add("--scale-users", type=int, default=0, help="extra benchmark members")
     add("--scale-records", type=int, default=0, help="records per paged category per extra member")

@@ -6,7 +6,7 @@ import datetime
 import re
 import time
 from collections.abc import Callable
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import attrs
 
@@ -19,17 +19,44 @@ UNDATED_REDEMPTION_READINGS: tuple[UndatedRedemptions, ...] = get_args(UndatedRe
 InactiveSearch = Literal["inactive_only", "all"]
 INACTIVE_SEARCH_READINGS: tuple[InactiveSearch, ...] = get_args(InactiveSearch)
 LEGACY_HISTORY_PAGE_CLAMP: int | None = 25
+# Every documented id_type and the profile field it looks up.
+ID_TYPE_FIELDS = {
+    "id": "id",
+    "email": "email_address",
+    "third_party_id": "third_party_id",
+    "username": "username",
+    "mobile_phone_number": "mobile_phone_number",
+    "facebook_user_id": "facebook_user_id",
+    "twitter_user_id": "twitter_user_id",  # documented, though the real profile has no such field
+    "inst_username": "inst_username",
+}
+# The routes (handler names) that serve one of a member's data sets.
+DATA_SET_ROUTES = (
+    "user_activities",
+    "activity_history",
+    "user_rewards",
+    "receipts",
+    "redemption_history",
+    "usable_coupons",
+    "points",
+    "points_expiration",
+    "badges",
+    "household_invitations",
+    "purchases",
+    "purchase_detail",
+)
 # What fits ``CTApiV2Auth [public key]:[signature]``: no whitespace, no colon.
 _PUBLIC_KEY = re.compile(r"[^\s:]+")
 _PRIVATE_KEY = re.compile(r"\S+")
 
 
-def _check_status_paths(
-    instance: SandboxConfig, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]
-) -> None:
-    unknown = [path for path in value if path not in DELETION_STATUS_PATHS]
-    if unknown:
-        raise ValueError(f"deletion_status_paths: unknown {unknown}, known {DELETION_STATUS_PATHS}")
+def _known(known: tuple[str, ...]) -> Callable[[Any, attrs.Attribute[Any], tuple[str, ...]], None]:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"{attribute.name}: unknown {unknown}, known {known}")
+
+    return check
 
 
 def _check_public_key(
@@ -96,8 +123,16 @@ class SandboxConfig:
     # erasure), or for ever with ``erasure_fails`` (an erasure that did not happen).
     erasure_lag_seconds: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
     erasure_fails: bool = False
+    # After an erasure, these data sets (``DATA_SET_ROUTES``) still serve the member's
+    # records, and a lookup by these id_types (``ID_TYPE_FIELDS``) still finds the member.
+    lingering_data_sets: tuple[str, ...] = attrs.field(
+        default=(), converter=tuple, validator=_known(DATA_SET_ROUTES)
+    )
+    lingering_identifiers: tuple[str, ...] = attrs.field(
+        default=(), converter=tuple, validator=_known(tuple(ID_TYPE_FIELDS))
+    )
     deletion_status_paths: tuple[str, ...] = attrs.field(
-        default=DELETION_STATUS_PATHS, converter=tuple, validator=_check_status_paths
+        default=DELETION_STATUS_PATHS, converter=tuple, validator=_known(DELETION_STATUS_PATHS)
     )
     redemption_list_key: str = attrs.field(
         default="rewards", validator=attrs.validators.in_(REDEMPTION_LIST_KEYS)

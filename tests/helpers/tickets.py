@@ -1,7 +1,9 @@
 """Deletion tickets as ``submit_deletion`` returns them, built in one place.
 
 ``ticket_for(CAROL)`` is carol's freshly queued ticket; keyword arguments replace any of
-the ticket's keys, and ``deletion_user`` builds (or spoils) one entry of ``users``.
+the ticket's keys, and ``deletion_user`` builds (or spoils) one entry of ``users``: a demo
+person's carries the identifiers its profile holds (``profile_labels``), as a ticket
+written at submit does, unless ``held=False`` (a ticket of an older version).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from crowdtwist_plugin.identifiers import PROFILE_FIELDS
 from host_stub.sandbox import DemoPerson
 
 SUBMITTED_AT = "2026-11-27T10:00:00Z"
@@ -20,6 +23,7 @@ def deletion_user(
     matched: Sequence[str] | Any = None,
     status: str | Any = "queued",
     detail: str | Any = "Queued",
+    held: bool = True,
     **changes: Any,
 ) -> dict[str, Any]:
     """One entry of a ticket's ``users``: a demo person matched by email, or a bare
@@ -35,7 +39,16 @@ def deletion_user(
         "status": status,
         "detail": detail,
     }
+    if held and isinstance(who, DemoPerson):
+        user["profile_identifiers"] = profile_labels(who)
     return {**user, **changes}
+
+
+def profile_labels(who: DemoPerson) -> list[str]:
+    """The ``kind:value`` labels of what a demo person's profile carries, in ticket order."""
+    fields = {"email": who.email, "third_party_id": who.third_party_id, "username": who.username}
+    fields["phone"] = who.mobile_phone_number
+    return [f"{kind}:{fields[kind]}" for kind in PROFILE_FIELDS if fields[kind] is not None]
 
 
 def ticket_for(*users: DemoPerson | Mapping[str, Any], **changes: Any) -> dict[str, Any]:

@@ -65,3 +65,14 @@ def test_a_crash_while_making_the_key_leaves_no_key_to_use(tmp_path: Path) -> No
     assert not (store.parent / KEY_FILE).exists()
     key = erasure_key({}, store)
     assert len(key) >= MIN_KEY_LENGTH and (store.parent / KEY_FILE).read_bytes().strip() == key
+
+
+def test_a_tickets_profile_identifiers_are_keyed_like_its_matched_ones() -> None:
+    keyed = erasure.Keyed(b"k" * MIN_KEY_LENGTH)
+    user = {"crowdtwist_id": 1, "matched": ["email:a@example.com"]}
+    held = {**user, "profile_identifiers": ["email:A@example.com", "username:ann"]}
+    ticket = keyed.ticket({"users": [held], "not_found": []})
+    [minimised] = ticket["users"]
+    assert minimised["profile_identifiers"][0] == minimised["matched"][0]
+    assert minimised["profile_identifiers"][1].startswith("username:hmac-sha256:")
+    assert "profile_identifiers" not in keyed.ticket({"users": [user]})["users"][0]

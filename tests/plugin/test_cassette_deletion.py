@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from vcr.cassette import Cassette
 
+from crowdtwist_plugin.erasure import DATA_SETS
 from crowdtwist_plugin.ticket import STATUS_RANK
 from host_stub.sandbox import SandboxConfig
 from tests.helpers.cassettes import methods
@@ -63,15 +64,18 @@ async def test_lifecycle(
     assert [t["state"] for t in tickets[:-1]] == ["pending"] * (len(tickets) - 1)
     assert tickets[-1]["state"] == "complete"
     assert tickets[-1]["users"][0]["detail"] == "Deletion_completed"
-    # complete only once proved gone: by id, and by email through both lookups
+    # complete only once proved gone: by id; by the email and by what else alice's profile
+    # carried (third-party id, username, phone) through both lookups; and every data set
     assert tickets[-1]["verification"] == "verified"
     assert [t["verification"] for t in tickets[:-1]] == ["pending"] * (len(tickets) - 1)
+    kinds = ["email", "third_party_id", "username", "phone"]
     assert [(c["by"], c["outcome"]) for c in tickets[-1]["users"][0]["checks"]] == [
         ("crowdtwist_id", "not found"),
-        ("email", "not found"),
-        ("email", "not found"),
+        *((kind, "not found") for kind in kinds for _ in ("profile", "search")),
+        *(("crowdtwist_id", "not found") for _ in DATA_SETS),
     ]
-    assert host.last_stats["verification_requests"] == 4
+    assert "profile_identifiers" not in tickets[-1]["users"][0]
+    assert host.last_stats["verification_requests"] == 1 + 3 * len(kinds) + len(DATA_SETS)
     details = {t["users"][0]["detail"] for t in tickets}
     assert {"Deletion_initiated", "Deletion_in_progress"} & details
     assert methods(vcr).count("DELETE") == 1

@@ -9,7 +9,8 @@ from typing import Any
 import attrs
 import pytest
 
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
+from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig, routes_main, routes_pos
+from host_stub.sandbox.sandbox_config import DATA_SET_ROUTES
 
 from .sandbox_client import FAST, Client
 
@@ -187,3 +188,51 @@ async def test_forget_completed_deletions(client: Client, forget: bool) -> None:
     else:
         assert reply.status == 200
         assert reply.json()["status"] == "Deletion_completed"
+
+
+ALICE = DEMO_PEOPLE["alice"]
+
+
+@pytest.mark.parametrize(
+    "sandbox",
+    [_config(deletion_step_seconds=0.0, lingering_data_sets=("purchases", "purchase_detail"))],
+    indirect=True,
+)
+async def test_a_lingering_data_set_serves_the_erased_member(client: Client) -> None:
+    await client.call("DELETE", f"/v2/users/{ALICE.crowdtwist_id}")
+    user = str(ALICE.crowdtwist_id)
+    assert (await client.get(f"/v2/users/{user}")).status == 404
+    assert (await client.get(f"/v2/users/{user}/activities")).status == 404
+    served = await client.get(f"/users/{user}/purchases", origin="pos")
+    assert served.status == 200 and served.json()["paging"]["total"] == ALICE.records.purchases
+    purchase = served.json()["purchases"][0]["purchase_id"]
+    assert (await client.get(f"/purchase/{purchase}", origin="pos")).status == 200
+
+
+@pytest.mark.parametrize(
+    "sandbox", [_config(deletion_step_seconds=0.0, lingering_identifiers=("email",))], indirect=True
+)
+async def test_a_lingering_identifier_index_still_finds_the_erased_member(client: Client) -> None:
+    await client.call("DELETE", f"/v2/users/{ALICE.crowdtwist_id}")
+    by_email = await client.get(f"/v2/users/{ALICE.email}", params={"id_type": "email"})
+    assert by_email.status == 200 and by_email.json()["id"] == ALICE.crowdtwist_id
+    assert (await client.get(f"/v2/users/{ALICE.crowdtwist_id}")).status == 404
+    by_tpid = await client.get(
+        f"/v2/users/{ALICE.third_party_id}", params={"id_type": "third_party_id"}
+    )
+    assert by_tpid.status == 404
+    assert (await client.search({"email_address": ALICE.email}, is_active="1")).json() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("lingering_data_sets", ("profile",)), ("lingering_identifiers", ("mail",))],
+)
+def test_lingering_switches_name_known_routes_and_id_types(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=field):
+        SandboxConfig(**{field: value})
+
+
+def test_every_lingering_data_set_is_a_route() -> None:
+    handlers = {*vars(routes_main), *vars(routes_pos)}
+    assert set(DATA_SET_ROUTES) <= handlers

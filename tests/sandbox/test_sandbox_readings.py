@@ -191,3 +191,19 @@ def test_cli_refuses_unparsable_values(argv: list[str]) -> None:
 @pytest.mark.parametrize("argv", [["--legacy-history-page-clamp", "0"]])
 def test_cli_refuses_out_of_range_values(argv: list[str]) -> None:
     assert main(argv) == 2
+
+
+def test_cli_lingering_flags_repeat() -> None:
+    config = parse_config(
+        [
+            "--lingering-data-set",
+            "purchases",
+            "--lingering-data-set",
+            "badges",
+            "--lingering-identifier",
+            "email",
+        ]
+    )
+    assert config.lingering_data_sets == ("purchases", "badges")
+    assert config.lingering_identifiers == ("email",)
+    assert parse_config([]).lingering_data_sets == ()

@@ -11,6 +11,7 @@ import attrs
 import pytest
 
 from crowdtwist_plugin.errors import ConfigurationError
+from crowdtwist_plugin.identifiers import Held
 from crowdtwist_plugin.pacing.rules import RetryPolicy, parse_retry_after
 from crowdtwist_plugin.redemption_dates import CLOCK_MARGIN, utc_day, year_windows
 from crowdtwist_plugin.ticket import (
@@ -23,7 +24,7 @@ from crowdtwist_plugin.ticket import (
     UserDeletion,
 )
 from tests.helpers.people import CAROL
-from tests.helpers.tickets import SUBMITTED_AT, ticket_for
+from tests.helpers.tickets import SUBMITTED_AT, deletion_user, ticket_for
 
 NOW = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
 
@@ -137,10 +138,49 @@ def test_ticket_round_trip() -> None:
     assert Ticket.from_json(data, "crowdtwist") == ticket
 
 
+def test_a_ticket_of_an_older_version_without_profile_identifiers_is_read() -> None:
+    old = ticket_for(CAROL, users=[deletion_user(CAROL, held=False)])
+    assert Ticket.from_json(old, "crowdtwist").users[0].held == ()
+
+
+@pytest.mark.parametrize(
+    ("statuses", "verified", "kept"),
+    [
+        (("queued",), False, True),  # pending: the proof will need them
+        (("completed",), False, True),  # pending, proof failed: checked again
+        (("completed",), True, False),  # complete: the host stores none
+        (("completed", "in_progress"), True, False),  # a verified user needs none
+        (("rejected",), False, False),  # failed: nothing left to prove
+    ],
+)
+def test_profile_identifiers_are_written_only_while_they_may_be_needed(
+    statuses: tuple[str, ...], verified: bool, kept: bool
+) -> None:
+    held = (Held("email", CAROL.email),)
+    proof = Proof(verified, "2026-11-27T11:00:00Z", ())
+    first = UserDeletion(1, (), Status(statuses[0]), "x", proof=proof, held=held)
+    others = [
+        UserDeletion(2 + i, (), Status(s), "x", held=held) for i, s in enumerate(statuses[1:])
+    ]
+    written = Ticket("crowdtwist", SUBMITTED_AT, (first, *others), ()).to_json(False)
+    assert ("profile_identifiers" in written["users"][0]) is kept
+    assert all("profile_identifiers" in u for u in written["users"][1:])
+
+
 def test_the_tests_tickets_are_the_plugins_own() -> None:
     """``ticket_for`` builds exactly what the plugin writes, so the tickets tests make by
     hand would notice a change in the shape."""
-    carol = UserDeletion(CAROL.crowdtwist_id, (f"email:{CAROL.email}",), Status("queued"), "Queued")
+    carol = UserDeletion(
+        CAROL.crowdtwist_id,
+        (f"email:{CAROL.email}",),
+        Status("queued"),
+        "Queued",
+        held=(
+            Held("email", CAROL.email),
+            Held("third_party_id", CAROL.third_party_id),
+            Held("username", CAROL.username),
+        ),
+    )
     assert ticket_for(CAROL) == Ticket("crowdtwist", SUBMITTED_AT, (carol,), ()).to_json(False)
     assert Ticket.from_json(ticket_for(CAROL), "crowdtwist") == Ticket(
         "crowdtwist", SUBMITTED_AT, (carol,), ()
@@ -161,6 +201,19 @@ GOOD: dict[str, Any] = ticket_for(CAROL)
         ({**GOOD, "users": [{**GOOD["users"][0], "crowdtwist_id": "1"}]}, "positive integer"),
         ({**GOOD, "users": [{**GOOD["users"][0], "status": "gone"}]}, "status must be one of"),
         ({**GOOD, "users": [GOOD["users"][0], GOOD["users"][0]]}, "CrowdTwist id twice"),
+        (
+            {**GOOD, "users": [{**GOOD["users"][0], "profile_identifiers": ["user_id:X"]}]},
+            "profile_identifiers must hold kind:value labels",
+        ),
+        (
+            {**GOOD, "users": [{**GOOD["users"][0], "profile_identifiers": "email:a@b.c"}]},
+            "profile_identifiers must be a list",
+        ),
+        (
+            {**GOOD, "users": [{**GOOD["users"][0], "profile_identifiers": ["phone:"]}]},
+            "profile_identifiers must hold kind:value labels",
+        ),
+        ({**GOOD, "users": [{**GOOD["users"][0], "verified": True}]}, "once verified"),
     ],
 )
 def test_tampered_tickets_are_refused(ticket: Any, message: str) -> None:
