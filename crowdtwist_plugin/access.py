@@ -79,23 +79,24 @@ async def collect(
     client: CrowdTwistClient, subject: Subject, readings: ProgramReadings
 ) -> dict[str, list[Any]]:
     """Every collection of the catalogue for one user, addressed by CrowdTwist id: the
-    member's own collections at once, then the detail reads their records call for."""
+    member's own collections at once, each followed by the detail reads its records call for."""
     user_id = subject.crowdtwist_id
 
-    def read(resource: Resource) -> Awaitable[list[Any]]:
+    def read_one(resource: Resource) -> Awaitable[list[Any]]:
         if resource.dated:
             return redemptions(client, resource, user_id, subject.profile or {}, readings)
         return read_resource(client, resource, user_id)
 
-    own = [r for r in RESOURCES if r.each is None]
-    data = dict(zip((r.name for r in own), await gather_all(map(read, own)), strict=True))
-    details = [r for r in RESOURCES if r.each is not None]
-    for resource, records in zip(
-        details,
-        await gather_all(_details(client, r, user_id, data[r.each or ""]) for r in details),
-        strict=True,
-    ):
-        data[resource.name] = records
+    async def branch(resource: Resource) -> dict[str, list[Any]]:
+        """A collection, then the detail reads of its records, as soon as it is read."""
+        found = {resource.name: await read_one(resource)}
+        for child in (r for r in RESOURCES if r.each == resource.name):
+            found[child.name] = await _details(client, child, user_id, found[resource.name])
+        return found
+
+    data: dict[str, list[Any]] = {}
+    for part in await gather_all(branch(r) for r in RESOURCES if r.each is None):
+        data.update(part)
     return {name: data[name] for name in COLLECTIONS}
 
 

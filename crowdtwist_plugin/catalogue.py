@@ -61,7 +61,7 @@ class Resource:
         if self.page_size is not None and self.paging is Paging.PAGED:
             query["page_size"] = self.page_size
         for param, field in self.from_record.items():
-            if param in self.endpoint.template:
+            if "{" + param + "}" in self.endpoint.template:
                 continue
             if record is not None and isinstance(value := record.get(field), str | int):
                 query[param] = value

@@ -84,7 +84,7 @@ REPORTED_KEYS = frozenset({"initiated_by", "status_history"})
 # Only while the user's erasure may still need proving (tickets of older versions lack it).
 HELD_KEYS = frozenset({"profile_identifiers"})
 OPTIONAL_VERIFICATION_KEYS = frozenset({"verification"})
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)")
 
 
 MAX_HISTORY = 20
@@ -240,7 +240,13 @@ class Ticket:
             )
         submitted = ticket["submitted_at"]
         if not isinstance(submitted, str) or not _TIMESTAMP.fullmatch(submitted):
-            raise ConfigurationError("ticket.submitted_at must be an ISO-8601 UTC timestamp")
+            raise ConfigurationError(
+                "ticket.submitted_at must be an ISO-8601 UTC timestamp (Z or +00:00)"
+            )
+        # The same instant written by another tool: kept in the form this plugin writes.
+        submitted = (
+            submitted.removesuffix("+00:00") + "Z" if submitted.endswith("+00:00") else submitted
+        )
         users, not_found = ticket["users"], ticket["not_found"]
         if not isinstance(users, list) or not isinstance(not_found, list):
             raise ConfigurationError("ticket.users and ticket.not_found must be lists")

@@ -99,12 +99,25 @@ def test_an_edited_ticket_is_named_not_the_settings(cli: Cli) -> None:
     assert cli.run("delete", "--email", BOB.email, "--no-wait")[0] == 0
     [request] = cli.requests()
     assert request.ticket is not None and request.state == "pending"
-    edited = {**request.ticket, "submitted_at": "2026-11-27T10:00:00+00:00"}
+    edited = {**request.ticket, "submitted_at": "yesterday"}
     RequestStore(cli.store_path).update(request.id, state="pending", ticket=edited)
     code, _, err = cli.run("resume", "--max-wait", "0")
     assert code == 1
     assert "ticket.submitted_at" in err and "the stored ticket is refused" in err
     assert "fix the settings" not in err
+
+
+def test_a_ticket_whose_time_says_plus_00_00_resumes(cli: Cli) -> None:
+    """The same instant written by another tool is not an odd ticket: never pending for ever."""
+    assert cli.run("delete", "--email", BOB.email, "--no-wait")[0] == 0
+    [request] = cli.requests()
+    assert request.ticket is not None
+    edited = {**request.ticket, "submitted_at": "2026-11-27T10:00:00+00:00"}
+    RequestStore(cli.store_path).update(request.id, state="pending", ticket=edited)
+    code, _, err = cli.run("resume")
+    assert code == 0, err
+    [done] = cli.requests()
+    assert done.state == "complete"
 
 
 def test_a_record_nested_960_deep_is_reported_not_stuck(tmp_path: Path) -> None:
