@@ -31,7 +31,6 @@ from crowdtwist_plugin.errors import (
 )
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing import Budget, Flow, Priority
-from crowdtwist_plugin.pacing.redis_budget import RedisBudget, budget_namespace
 from crowdtwist_plugin.pacing.rules import (
     RETRYABLE_STATUSES,
     clock_skew,
@@ -39,7 +38,7 @@ from crowdtwist_plugin.pacing.rules import (
     parse_retry_after,
     retry_waits,
 )
-from crowdtwist_plugin.pacing.throttle import Throttle, Throttles
+from crowdtwist_plugin.pacing.throttle import Throttle, Throttles, budget_for
 from crowdtwist_plugin.reply import Endpoint, JSONValue, Reply
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
@@ -119,7 +118,7 @@ class CrowdTwistClient:
         throttle: Throttle,
         options: ClientOptions,
         stats: CallStats | None = None,
-        shared: Budget | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.settings = settings
         self.options = options
@@ -127,8 +126,7 @@ class CrowdTwistClient:
         self._session = session
         self._throttle = throttle
         self._flow = Flow()  # this call's requests take turns with other calls'
-        # This call's budget: the fleet's when the connection shares one, else this process's.
-        self._budget: Budget = shared or throttle.local
+        self._budget = budget or throttle.local  # pacing.throttle.budget_for chooses
         self._served_day: date | None = None  # CrowdTwist's day, by its latest ``Date``
         self._send = self.retrying(self._attempt)
 
@@ -409,30 +407,16 @@ async def open_client(
         # client switches this off the same way (there is no public option).
         session._retry_connection = False
         throttle = (throttles or Throttles(options)).for_settings(settings)
-        shared = _shared_budget(settings, options)
         try:
-            yield CrowdTwistClient(
-                settings, session, throttle=throttle, options=options, stats=stats, shared=shared
-            )
+            async with budget_for(settings, throttle, options) as budget:
+                yield CrowdTwistClient(
+                    settings,
+                    session,
+                    throttle=throttle,
+                    options=options,
+                    stats=stats,
+                    budget=budget,
+                )
         except CrowdTwistError as exc:
             exc.redact(settings.redact)
             raise
-        finally:
-            if shared is not None:
-                await shared.aclose()
-
-
-def _shared_budget(settings: ConnectionSettings, options: ClientOptions) -> Budget | None:
-    """The fleet's budget in Redis, when the connection names one (closed per hook call;
-    the Redis connection underneath is shared by every call in the loop)."""
-    if settings.rate_limit_redis_url is None:
-        return None
-    return RedisBudget.connect(
-        settings.rate_limit_redis_url,
-        namespace=budget_namespace(
-            settings.api_key.reveal(), settings.api_origin, settings.pos_origin
-        ),
-        rate=settings.requests_per_second,
-        utilization=settings.target_utilization,
-        connect_timeout=options.connect_timeout,
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import math
@@ -58,6 +59,16 @@ _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A slower budget would hold a single request longer than a hook call may take.
 MIN_REQUESTS_PER_MINUTE = 1.0
+# The fingerprint's first line. It names the shared budget in Redis, so it stays as it was
+# when only the budget had a name: workers of two versions sharing a key share one budget.
+_FINGERPRINT_PURPOSE = "crowdtwist-rate-budget/1"
+
+
+def connection_fingerprint(api_key: Secret, api_origin: str, pos_origin: str) -> str:
+    """The name of what belongs to one API key and its origins (the shared budget in Redis,
+    this process's throttle), which never holds the key: a sha256 in hex."""
+    lines = (_FINGERPRINT_PURPOSE, api_key.reveal(), api_origin, pos_origin)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def _short(value: object) -> str:
@@ -106,6 +117,11 @@ class ConnectionSettings:
         for form in sorted({f for s in secrets for f in _key_forms(s)}, key=len, reverse=True):
             text = text.replace(form, "***")
         return text
+
+    @property
+    def fingerprint(self) -> str:
+        """``connection_fingerprint`` of this connection's key and origins."""
+        return connection_fingerprint(self.api_key, self.api_origin, self.pos_origin)
 
     @property
     def requests_per_second(self) -> float:
