@@ -1,7 +1,8 @@
-"""HTTP to the two CrowdTwist origins: authentication, throttling, retries, safe errors.
+"""HTTP to the two CrowdTwist origins: sending, retrying and reading, with safe errors.
 
 The key goes only to the configured origins: every URL is built here from the origin in
-the settings and an endpoint template, never taken from a response.
+the settings and an endpoint template, never taken from a response. How each attempt
+authenticates is auth.py's; when it may start, pacing's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import backoff
 from yarl import URL
 
 from crowdtwist_plugin import signing
+from crowdtwist_plugin.auth import auth_by_origin
 from crowdtwist_plugin.errors import (
     AuthenticationError,
     CrowdTwistError,
@@ -33,7 +35,6 @@ from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing import Budget, Flow, Priority
 from crowdtwist_plugin.pacing.rules import (
     RETRYABLE_STATUSES,
-    clock_skew,
     http_date,
     parse_retry_after,
     retry_waits,
@@ -45,8 +46,6 @@ from crowdtwist_plugin.stats import CallStats
 
 log = logging.getLogger("crowdtwist_plugin")
 READ_CHUNK = 64 * 1024
-# A refused signature is put down to the clock once the skew is this close to the window.
-CLOCK_MARGIN = 60.0
 T = TypeVar("T")
 
 
@@ -84,12 +83,6 @@ def _checked(
     return once
 
 
-def _refused(reply: Reply, what: str) -> str:
-    code, message = reply.error_fields()
-    words = f": {code} {message}".rstrip() if code or message else ""
-    return f"CrowdTwist rejected {what} (HTTP {reply.status}){words}"
-
-
 def _connection_failure(exc: BaseException) -> str:
     """A safe description of a transport failure: never the URL, never the key."""
     if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
@@ -124,6 +117,7 @@ class CrowdTwistClient:
         self.options = options
         self.stats = stats or CallStats()
         self._session = session
+        self._auth = auth_by_origin(settings, options.wall_clock)
         self._throttle = throttle
         self._flow = Flow()  # this call's requests take turns with other calls'
         self._budget = budget or throttle.local  # pacing.throttle.budget_for chooses
@@ -241,6 +235,7 @@ class CrowdTwistClient:
             started = await self._throttle.acquire(self._budget, priority, self._flow)
         finally:
             self.stats.done_waiting()
+        auth = self._auth[endpoint.origin]
         try:
             self.stats.sent(endpoint.name)
             # The key is added only here, inside the call's arguments: no frame of the
@@ -249,8 +244,8 @@ class CrowdTwistClient:
             with dropped:
                 async with self._session.request(
                     endpoint.method,
-                    self._keyed_url(endpoint, url),
-                    headers=self._keyed_headers(endpoint, url, headers, body),
+                    auth.url(url),
+                    headers=auth.headers(endpoint.method, url, headers, body),
                     data=body,
                     allow_redirects=False,
                 ) as response:
@@ -270,37 +265,13 @@ class CrowdTwistClient:
         log.debug("%s -> HTTP %d", endpoint.name, reply.status)
         if (served := http_date(served_at or "")) is not None:
             self._served_day = served.astimezone(UTC).date()
-        return await self._judge(reply, retry_after_header, served_at, resend, started)
+        return await self._final_or_raise(reply, retry_after_header, served_at, resend, started)
 
     def today(self) -> date:
         """The later of CrowdTwist's today (its latest answer's ``Date``) and this
         machine's: date ranges planned from it reach the service's today either way."""
         host = self.options.today()
         return host if self._served_day is None else max(host, self._served_day)
-
-    def _keyed_url(self, endpoint: Endpoint, url: URL) -> URL:
-        if endpoint.origin != "api" or self.settings.hmac_keys is not None:
-            return url
-        return url.update_query(api_key=self.settings.api_key.reveal())
-
-    def _keyed_headers(
-        self, endpoint: Endpoint, url: URL, headers: Mapping[str, str], body: bytes | None
-    ) -> dict[str, str]:
-        if endpoint.origin == "pos":
-            return {**headers, "X-CT-Authorization": f"CTApiKey {self.settings.api_key.reveal()}"}
-        keys = self.settings.hmac_keys
-        if keys is None:
-            return dict(headers)
-        public_key, private_key = keys
-        signed = signing.signed_headers(
-            endpoint.method,
-            url.raw_path_qs,
-            body or b"",
-            public_key=public_key,
-            private_key=private_key,
-            now=self.options.wall_clock(),
-        )
-        return {**headers, **signed}
 
     async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes | None:
         """The body, decompressed, or None once it passes the cap (the rest is not read)."""
@@ -316,22 +287,6 @@ class CrowdTwistClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _refusal(self, reply: Reply, served_at: str | None) -> str:
-        """Why CrowdTwist refused the request's credentials, as precisely as the answer tells."""
-        if reply.endpoint.origin == "pos" or self.settings.hmac_keys is None:
-            return _refused(reply, "the API key")
-        skew = clock_skew(served_at, self.options.wall_clock())
-        if skew is not None and abs(skew) >= signing.WINDOW_SECONDS - CLOCK_MARGIN:
-            side = "ahead of" if skew > 0 else "behind"
-            return (
-                f"{_refused(reply, 'the HMAC timestamp')}; this machine's clock is "
-                f"{abs(skew) / 60:.0f} minutes {side} CrowdTwist's and X-CT-Timestamp must be "
-                "within 15 minutes; correct the machine's clock (NTP)"
-            )
-        return (
-            f"{_refused(reply, 'the HMAC signature')}; check hmac_public_key and hmac_private_key"
-        )
-
     def _log_retry(self, details: Mapping[str, Any]) -> None:
         self.stats.retries += 1
         failure = details["exception"]
@@ -343,7 +298,7 @@ class CrowdTwistClient:
             extra={"endpoint": getattr(failure, "endpoint", None), "wait": details["wait"]},
         )
 
-    async def _judge(
+    async def _final_or_raise(
         self,
         reply: Reply,
         retry_after_header: str | None,
@@ -367,7 +322,8 @@ class CrowdTwistClient:
             )
             raise TransientError("HTTP 429", endpoint=name, retry_after=retry_after)
         if status in (401, 403):
-            raise AuthenticationError(self._refusal(reply, served_at), endpoint=name)
+            refusal = self._auth[reply.endpoint.origin].refusal(reply, served_at)
+            raise AuthenticationError(refusal, endpoint=name)
         if status in RETRYABLE_STATUSES or status >= 500:
             raise TransientError(
                 f"HTTP {status}",
