@@ -1,28 +1,23 @@
 """HTTP to the two CrowdTwist origins: sending, retrying and reading, with safe errors.
 
-The key goes only to the configured origins: every URL is built here from the origin in
-the settings and an endpoint template, never taken from a response. How each attempt
-authenticates is auth.py's; when it may start, pacing's.
+The key goes only to the configured origins: every URL is built from the origin in the
+settings and an endpoint template, never taken from a response. How each attempt
+authenticates is auth.py's; when it may start, pacing's; the session and the request as
+sent, transport.py's.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, date
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import aiohttp
-import attrs
 import backoff
 from yarl import URL
 
-from crowdtwist_plugin import signing
 from crowdtwist_plugin.auth import auth_by_origin
 from crowdtwist_plugin.errors import (
     AuthenticationError,
@@ -43,19 +38,17 @@ from crowdtwist_plugin.pacing.throttle import Throttle, Throttles, budget_for
 from crowdtwist_plugin.reply import Endpoint, JSONValue, Reply
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
+from crowdtwist_plugin.transport import (
+    FAILURES,
+    Prepared,
+    endpoint_url,
+    failure_text,
+    open_session,
+    read_capped,
+)
 
 log = logging.getLogger("crowdtwist_plugin")
-READ_CHUNK = 64 * 1024
 T = TypeVar("T")
-
-
-@attrs.frozen
-class _Prepared:
-    """A request as every attempt sends it, before the key or a signature is added."""
-
-    url: URL
-    headers: Mapping[str, str]
-    body: bytes | None
 
 
 def _ended(exc: BaseException) -> TransientError:
@@ -81,23 +74,6 @@ def _checked(
             raise
 
     return once
-
-
-def _connection_failure(exc: BaseException) -> str:
-    """A safe description of a transport failure: never the URL, never the key."""
-    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
-        return "timed out waiting for CrowdTwist"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-        return "TLS failure (certificate or handshake)"
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return f"host not found: {exc.host}"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror or 'refused'})"
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return "connection dropped before the response was complete"
-    if isinstance(exc, ssl.SSLError):
-        return "TLS failure"
-    return f"connection failed ({type(exc).__name__})"
 
 
 class CrowdTwistClient:
@@ -165,9 +141,8 @@ class CrowdTwistClient:
 
     def url(self, endpoint: Endpoint, path_args: Mapping[str, str | int]) -> URL:
         """The URL on the configured origin; path identifiers are percent-encoded."""
-        encoded = {k: quote(str(v), safe="") for k, v in path_args.items()}
         origin = self.settings.api_origin if endpoint.origin == "api" else self.settings.pos_origin
-        return URL(origin + endpoint.template.format(**encoded), encoded=True)
+        return endpoint_url(origin, endpoint, path_args)
 
     async def request(
         self,
@@ -186,7 +161,7 @@ class CrowdTwistClient:
         ``Priority.URGENT`` requests (their answer decides what to request next) start
         before queued bulk ones.
         """
-        prepared = self._prepare(endpoint, path_args, params, json_body)
+        prepared = Prepared.build(self.url(endpoint, path_args or {}), params, json_body)
         return await self._send(endpoint, prepared, True, priority)
 
     async def send_once(
@@ -199,35 +174,17 @@ class CrowdTwistClient:
         """One attempt of a request that must not simply be sent again (a DELETE): a
         failure after which CrowdTwist may have acted raises with ``maybe_processed`` set.
         Retry it with ``retrying(..., before_resend=...)``."""
-        prepared = self._prepare(endpoint, path_args, params, None)
+        prepared = Prepared.build(self.url(endpoint, path_args or {}), params, None)
         return await self._attempt(endpoint, prepared, False, Priority.BULK)
 
-    def _prepare(
-        self,
-        endpoint: Endpoint,
-        path_args: Mapping[str, str | int] | None,
-        params: Mapping[str, str | int] | None,
-        json_body: JSONValue,
-    ) -> _Prepared:
-        url = self.url(endpoint, path_args or {})
-        query = {k: str(v) for k, v in (params or {}).items()}
-        headers = {"Accept": "application/json"}
-        # Serialised once, here: an HMAC signature covers these exact bytes.
-        body = None if json_body is None else json.dumps(json_body).encode()
-        if body is not None:
-            headers["Content-Type"] = signing.JSON
-        return _Prepared(url.with_query(query) if query else url, headers, body)
-
     async def _attempt(
-        self, endpoint: Endpoint, prepared: _Prepared, resend: bool, priority: Priority
+        self, endpoint: Endpoint, prepared: Prepared, resend: bool, priority: Priority
     ) -> Reply:
         url, headers, body = prepared.url, prepared.headers, prepared.body
         dropped = Detached(
-            TimeoutError,
-            aiohttp.ClientError,
-            ssl.SSLError,
+            *FAILURES,
             into=lambda exc: TransientError(
-                _connection_failure(exc), endpoint=endpoint.name, maybe_processed=not resend
+                failure_text(exc), endpoint=endpoint.name, maybe_processed=not resend
             ),
         )
         self.stats.waiting()
@@ -249,7 +206,7 @@ class CrowdTwistClient:
                     data=body,
                     allow_redirects=False,
                 ) as response:
-                    content = await self._read_bounded(response)
+                    content = await read_capped(response, self.options.max_body_bytes)
                     reply = Reply(response.status, response.content_type, content or b"", endpoint)
                     retry_after_header = response.headers.get("Retry-After")
                     served_at = response.headers.get("Date")
@@ -272,20 +229,6 @@ class CrowdTwistClient:
         machine's: date ranges planned from it reach the service's today either way."""
         host = self.options.today()
         return host if self._served_day is None else max(host, self._served_day)
-
-    async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes | None:
-        """The body, decompressed, or None once it passes the cap (the rest is not read)."""
-        cap = self.options.max_body_bytes
-        if (response.content_length or 0) > cap and not response.headers.get("Content-Encoding"):
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(READ_CHUNK):
-            size += len(chunk)
-            if size > cap:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def _log_retry(self, details: Mapping[str, Any]) -> None:
         self.stats.retries += 1
@@ -344,24 +287,7 @@ async def open_client(
     stats: CallStats | None = None,
 ) -> AsyncIterator[CrowdTwistClient]:
     """A client with its own session (always closed) and the connection's shared throttle."""
-    timeout = aiohttp.ClientTimeout(
-        # A body that trickles in never trips the read timeout; one attempt may not take
-        # longer than the retry policy's whole time budget.
-        total=options.retry.max_time,
-        connect=options.connect_timeout,
-        sock_connect=options.connect_timeout,
-        sock_read=options.read_timeout,
-    )
-    # CrowdTwist sets cookies (domain .crowdtwist.com, both hosts); a key-authenticated
-    # client sends none back, so no request is tied to another by state the API never asks for.
-    async with aiohttp.ClientSession(
-        timeout=timeout, raise_for_status=False, cookie_jar=aiohttp.DummyCookieJar()
-    ) as session:
-        # aiohttp resends an idempotent request (DELETE included) once by itself when the
-        # connection drops before the answer; a lost DELETE answer must be checked against
-        # the deletion status instead, and every other retry is ours. aiohttp's own test
-        # client switches this off the same way (there is no public option).
-        session._retry_connection = False
+    async with open_session(options) as session:
         throttle = (throttles or Throttles(options)).for_settings(settings)
         try:
             async with budget_for(settings, throttle, options) as budget:
