@@ -34,7 +34,7 @@ from crowdtwist_plugin.pacing.rules import (
     parse_retry_after,
     retry_waits,
 )
-from crowdtwist_plugin.pacing.throttle import Throttle, Throttles, budget_for
+from crowdtwist_plugin.pacing.throttle import Throttle, Throttles, budget_for, hold_back
 from crowdtwist_plugin.reply import Endpoint, JSONValue, Reply
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
@@ -251,18 +251,11 @@ class CrowdTwistClient:
     ) -> Reply:
         status, name = reply.status, reply.endpoint.name
         if status == 429:
-            # The whole path of a 429: the pause and the cut here, the retry's own wait
-            # in RetryPolicy.delay, and the next start from the budget (pacing.rules).
+            # The whole path of a 429: the pause and the cut (pacing.throttle.hold_back),
+            # the retry's own wait in RetryPolicy.delay, the next start from the budget.
             self.stats.responses_429 += 1
             retry_after = parse_retry_after(retry_after_header)
-            pause = self.options.retry.pause_after_429(retry_after)
-            await self._budget.penalise(pause, started)
-            log.info(
-                "HTTP 429: every request sharing this budget pauses %.2fs; rate now %.3g/s",
-                pause,
-                self._budget.rate,
-                extra={"pause": pause},
-            )
+            await hold_back(self._budget, self.options.retry.pause_after_429(retry_after), started)
             raise TransientError("HTTP 429", endpoint=name, retry_after=retry_after)
         if status in (401, 403):
             refusal = self._auth[reply.endpoint.origin].refusal(reply, served_at)

@@ -16,6 +16,7 @@ caps that overlap, and on schedule it admits at once and never polls.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from crowdtwist_plugin.pacing.redis_budget import RedisBudget
 from crowdtwist_plugin.pacing.rules import Budget, Limits, LocalBudget
 from crowdtwist_plugin.settings import ConnectionSettings
 
+log = logging.getLogger("crowdtwist_plugin")
 # The cap's window is this fraction of the schedule's, so that starts on schedule find
 # the window already clear (a window exactly 1/rate per start would make every start on
 # schedule wait for one poll).
@@ -142,3 +144,15 @@ async def budget_for(
         yield shared
     finally:
         await shared.aclose()
+
+
+async def hold_back(budget: Budget, pause: float, started: float) -> None:
+    """After a 429 to a request that started at ``started``: every request sharing
+    ``budget`` waits ``pause`` seconds and the rate is cut (``Budget.penalise``)."""
+    await budget.penalise(pause, started)
+    log.info(
+        "HTTP 429: every request sharing this budget pauses %.2fs; rate now %.3g/s",
+        pause,
+        budget.rate,
+        extra={"pause": pause},
+    )
