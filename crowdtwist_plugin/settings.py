@@ -148,10 +148,10 @@ class ConnectionSettings:
             api_origin=_origin(connection, "api"),
             pos_origin=_origin(connection, "pos"),
             user_id_type=_choice(connection, "user_id_type"),
-            rate_limit_per_minute=_positive(connection, "rate_limit_per_minute", 10_000.0),
-            target_utilization=_utilization(connection.get("target_utilization", 0.75)),
+            rate_limit_per_minute=_positive(connection, "rate_limit_per_minute"),
+            target_utilization=_utilization(_given(connection, "target_utilization")),
             deletion_complete_on_submit=_flag(connection, "deletion_complete_on_submit"),
-            verify_erasure=_flag(connection, "verify_erasure", default=True),
+            verify_erasure=_flag(connection, "verify_erasure"),
             rate_limit_redis_url=_redis_url(connection.get("rate_limit_redis_url")),
             redemptions_since=_since(connection.get("redemptions_since")),
             pinned_readings=_readings(connection),
@@ -166,6 +166,12 @@ class ConnectionSettings:
                 f"{settings.requests_per_second * 60:.3g}"
             )
         return settings
+
+
+def _given(connection: Mapping[str, Any], name: str) -> Any:
+    """The value of ``name`` in ``connection``, else the field's default: the defaults are
+    said once, on ``ConnectionSettings`` (and the schema's are checked against them)."""
+    return connection.get(name, attrs.fields_dict(ConnectionSettings)[name].default)
 
 
 def _since(value: object) -> date:
@@ -205,7 +211,7 @@ def _readings(connection: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 def _hmac(connection: Mapping[str, Any]) -> dict[str, Any]:
     """``auth`` and the HMAC key pair, which are given together or not at all."""
-    auth = connection.get("auth", "api_key")
+    auth = _given(connection, "auth")
     if auth not in AUTH_CHOICES:
         raise ConfigurationError(
             f"auth must be one of {', '.join(AUTH_CHOICES)}, got {_short(auth)}"
@@ -331,7 +337,7 @@ def _region(value: object) -> str | None:
 
 
 def _choice(connection: Mapping[str, Any], name: str) -> UserIdType:
-    value = connection.get(name, "third_party_id")
+    value = _given(connection, name)
     for choice in USER_ID_TYPES:
         if value == choice:
             return choice
@@ -346,8 +352,8 @@ def _number(name: str, value: object) -> float:
     return float(value)
 
 
-def _positive(connection: Mapping[str, Any], name: str, default: float) -> float:
-    value = _number(name, connection.get(name, default))
+def _positive(connection: Mapping[str, Any], name: str) -> float:
+    value = _number(name, _given(connection, name))
     if value <= 0:
         raise ConfigurationError(f"{name} must be greater than 0, got {_short(value)}")
     return value
@@ -360,8 +366,8 @@ def _utilization(value: object) -> float:
     return number
 
 
-def _flag(connection: Mapping[str, Any], name: str, default: bool = False) -> bool:
-    value = connection.get(name, default)
+def _flag(connection: Mapping[str, Any], name: str) -> bool:
+    value = _given(connection, name)
     if not isinstance(value, bool):
         raise ConfigurationError(f"{name} must be true or false, got {_short(value)}")
     return value
