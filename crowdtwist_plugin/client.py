@@ -1,27 +1,24 @@
-"""HTTP to the two CrowdTwist origins: authentication, throttling, retries, safe errors.
+"""HTTP to the two CrowdTwist origins: sending, retrying and reading, with safe errors.
 
-The key goes only to the configured origins: every URL is built here from the origin in
-the settings and an endpoint template, never taken from a response.
+The key goes only to the configured origins: every URL is built from the origin in the
+settings and an endpoint template, never taken from a response. How each attempt
+authenticates is auth.py's; when it may start, pacing's; the session and the request as
+sent, transport.py's.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, date
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import aiohttp
-import attrs
 import backoff
 from yarl import URL
 
-from crowdtwist_plugin import signing
+from crowdtwist_plugin.auth import auth_by_origin
 from crowdtwist_plugin.errors import (
     AuthenticationError,
     CrowdTwistError,
@@ -31,33 +28,27 @@ from crowdtwist_plugin.errors import (
 )
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing import Budget, Flow, Priority
-from crowdtwist_plugin.pacing.redis_budget import RedisBudget, budget_namespace
 from crowdtwist_plugin.pacing.rules import (
     RETRYABLE_STATUSES,
-    clock_skew,
     http_date,
     parse_retry_after,
     retry_waits,
 )
-from crowdtwist_plugin.pacing.throttle import Throttle, Throttles
+from crowdtwist_plugin.pacing.throttle import Throttle, Throttles, budget_for, hold_back
 from crowdtwist_plugin.reply import Endpoint, JSONValue, Reply
 from crowdtwist_plugin.settings import ConnectionSettings
 from crowdtwist_plugin.stats import CallStats
+from crowdtwist_plugin.transport import (
+    FAILURES,
+    Prepared,
+    endpoint_url,
+    failure_text,
+    open_session,
+    read_capped,
+)
 
 log = logging.getLogger("crowdtwist_plugin")
-READ_CHUNK = 64 * 1024
-# A refused signature is put down to the clock once the skew is this close to the window.
-CLOCK_MARGIN = 60.0
 T = TypeVar("T")
-
-
-@attrs.frozen
-class _Prepared:
-    """A request as every attempt sends it, before the key or a signature is added."""
-
-    url: URL
-    headers: Mapping[str, str]
-    body: bytes | None
 
 
 def _ended(exc: BaseException) -> TransientError:
@@ -85,29 +76,6 @@ def _checked(
     return once
 
 
-def _refused(reply: Reply, what: str) -> str:
-    code, message = reply.error_fields()
-    words = f": {code} {message}".rstrip() if code or message else ""
-    return f"CrowdTwist rejected {what} (HTTP {reply.status}){words}"
-
-
-def _connection_failure(exc: BaseException) -> str:
-    """A safe description of a transport failure: never the URL, never the key."""
-    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
-        return "timed out waiting for CrowdTwist"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-        return "TLS failure (certificate or handshake)"
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return f"host not found: {exc.host}"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror or 'refused'})"
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return "connection dropped before the response was complete"
-    if isinstance(exc, ssl.SSLError):
-        return "TLS failure"
-    return f"connection failed ({type(exc).__name__})"
-
-
 class CrowdTwistClient:
     """Sends one logical request with throttling and retries; see ``request``."""
 
@@ -119,16 +87,16 @@ class CrowdTwistClient:
         throttle: Throttle,
         options: ClientOptions,
         stats: CallStats | None = None,
-        shared: Budget | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.settings = settings
         self.options = options
         self.stats = stats or CallStats()
         self._session = session
+        self._auth = auth_by_origin(settings, options.wall_clock)
         self._throttle = throttle
         self._flow = Flow()  # this call's requests take turns with other calls'
-        # This call's budget: the fleet's when the connection shares one, else this process's.
-        self._budget: Budget = shared or throttle.local
+        self._budget = budget or throttle.local  # pacing.throttle.budget_for chooses
         self._served_day: date | None = None  # CrowdTwist's day, by its latest ``Date``
         self._send = self.retrying(self._attempt)
 
@@ -173,9 +141,8 @@ class CrowdTwistClient:
 
     def url(self, endpoint: Endpoint, path_args: Mapping[str, str | int]) -> URL:
         """The URL on the configured origin; path identifiers are percent-encoded."""
-        encoded = {k: quote(str(v), safe="") for k, v in path_args.items()}
         origin = self.settings.api_origin if endpoint.origin == "api" else self.settings.pos_origin
-        return URL(origin + endpoint.template.format(**encoded), encoded=True)
+        return endpoint_url(origin, endpoint, path_args)
 
     async def request(
         self,
@@ -194,7 +161,7 @@ class CrowdTwistClient:
         ``Priority.URGENT`` requests (their answer decides what to request next) start
         before queued bulk ones.
         """
-        prepared = self._prepare(endpoint, path_args, params, json_body)
+        prepared = Prepared.build(self.url(endpoint, path_args or {}), params, json_body)
         return await self._send(endpoint, prepared, True, priority)
 
     async def send_once(
@@ -207,35 +174,17 @@ class CrowdTwistClient:
         """One attempt of a request that must not simply be sent again (a DELETE): a
         failure after which CrowdTwist may have acted raises with ``maybe_processed`` set.
         Retry it with ``retrying(..., before_resend=...)``."""
-        prepared = self._prepare(endpoint, path_args, params, None)
+        prepared = Prepared.build(self.url(endpoint, path_args or {}), params, None)
         return await self._attempt(endpoint, prepared, False, Priority.BULK)
 
-    def _prepare(
-        self,
-        endpoint: Endpoint,
-        path_args: Mapping[str, str | int] | None,
-        params: Mapping[str, str | int] | None,
-        json_body: JSONValue,
-    ) -> _Prepared:
-        url = self.url(endpoint, path_args or {})
-        query = {k: str(v) for k, v in (params or {}).items()}
-        headers = {"Accept": "application/json"}
-        # Serialised once, here: an HMAC signature covers these exact bytes.
-        body = None if json_body is None else json.dumps(json_body).encode()
-        if body is not None:
-            headers["Content-Type"] = signing.JSON
-        return _Prepared(url.with_query(query) if query else url, headers, body)
-
     async def _attempt(
-        self, endpoint: Endpoint, prepared: _Prepared, resend: bool, priority: Priority
+        self, endpoint: Endpoint, prepared: Prepared, resend: bool, priority: Priority
     ) -> Reply:
         url, headers, body = prepared.url, prepared.headers, prepared.body
         dropped = Detached(
-            TimeoutError,
-            aiohttp.ClientError,
-            ssl.SSLError,
+            *FAILURES,
             into=lambda exc: TransientError(
-                _connection_failure(exc), endpoint=endpoint.name, maybe_processed=not resend
+                failure_text(exc), endpoint=endpoint.name, maybe_processed=not resend
             ),
         )
         self.stats.waiting()
@@ -243,6 +192,7 @@ class CrowdTwistClient:
             started = await self._throttle.acquire(self._budget, priority, self._flow)
         finally:
             self.stats.done_waiting()
+        auth = self._auth[endpoint.origin]
         try:
             self.stats.sent(endpoint.name)
             # The key is added only here, inside the call's arguments: no frame of the
@@ -251,12 +201,12 @@ class CrowdTwistClient:
             with dropped:
                 async with self._session.request(
                     endpoint.method,
-                    self._keyed_url(endpoint, url),
-                    headers=self._keyed_headers(endpoint, url, headers, body),
+                    auth.url(url),
+                    headers=auth.headers(endpoint.method, url, headers, body),
                     data=body,
                     allow_redirects=False,
                 ) as response:
-                    content = await self._read_bounded(response)
+                    content = await read_capped(response, self.options.max_body_bytes)
                     reply = Reply(response.status, response.content_type, content or b"", endpoint)
                     retry_after_header = response.headers.get("Retry-After")
                     served_at = response.headers.get("Date")
@@ -272,67 +222,13 @@ class CrowdTwistClient:
         log.debug("%s -> HTTP %d", endpoint.name, reply.status)
         if (served := http_date(served_at or "")) is not None:
             self._served_day = served.astimezone(UTC).date()
-        return await self._judge(reply, retry_after_header, served_at, resend, started)
+        return await self._final_or_raise(reply, retry_after_header, served_at, resend, started)
 
     def today(self) -> date:
         """The later of CrowdTwist's today (its latest answer's ``Date``) and this
         machine's: date ranges planned from it reach the service's today either way."""
         host = self.options.today()
         return host if self._served_day is None else max(host, self._served_day)
-
-    def _keyed_url(self, endpoint: Endpoint, url: URL) -> URL:
-        if endpoint.origin != "api" or self.settings.hmac_keys is not None:
-            return url
-        return url.update_query(api_key=self.settings.api_key.reveal())
-
-    def _keyed_headers(
-        self, endpoint: Endpoint, url: URL, headers: Mapping[str, str], body: bytes | None
-    ) -> dict[str, str]:
-        if endpoint.origin == "pos":
-            return {**headers, "X-CT-Authorization": f"CTApiKey {self.settings.api_key.reveal()}"}
-        keys = self.settings.hmac_keys
-        if keys is None:
-            return dict(headers)
-        public_key, private_key = keys
-        signed = signing.signed_headers(
-            endpoint.method,
-            url.raw_path_qs,
-            body or b"",
-            public_key=public_key,
-            private_key=private_key,
-            now=self.options.wall_clock(),
-        )
-        return {**headers, **signed}
-
-    async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes | None:
-        """The body, decompressed, or None once it passes the cap (the rest is not read)."""
-        cap = self.options.max_body_bytes
-        if (response.content_length or 0) > cap and not response.headers.get("Content-Encoding"):
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(READ_CHUNK):
-            size += len(chunk)
-            if size > cap:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _refusal(self, reply: Reply, served_at: str | None) -> str:
-        """Why CrowdTwist refused the request's credentials, as precisely as the answer tells."""
-        if reply.endpoint.origin == "pos" or self.settings.hmac_keys is None:
-            return _refused(reply, "the API key")
-        skew = clock_skew(served_at, self.options.wall_clock())
-        if skew is not None and abs(skew) >= signing.WINDOW_SECONDS - CLOCK_MARGIN:
-            side = "ahead of" if skew > 0 else "behind"
-            return (
-                f"{_refused(reply, 'the HMAC timestamp')}; this machine's clock is "
-                f"{abs(skew) / 60:.0f} minutes {side} CrowdTwist's and X-CT-Timestamp must be "
-                "within 15 minutes; correct the machine's clock (NTP)"
-            )
-        return (
-            f"{_refused(reply, 'the HMAC signature')}; check hmac_public_key and hmac_private_key"
-        )
 
     def _log_retry(self, details: Mapping[str, Any]) -> None:
         self.stats.retries += 1
@@ -345,7 +241,7 @@ class CrowdTwistClient:
             extra={"endpoint": getattr(failure, "endpoint", None), "wait": details["wait"]},
         )
 
-    async def _judge(
+    async def _final_or_raise(
         self,
         reply: Reply,
         retry_after_header: str | None,
@@ -355,21 +251,15 @@ class CrowdTwistClient:
     ) -> Reply:
         status, name = reply.status, reply.endpoint.name
         if status == 429:
-            # The whole path of a 429: the pause and the cut here, the retry's own wait
-            # in RetryPolicy.delay, and the next start from the budget (pacing.rules).
+            # The whole path of a 429: the pause and the cut (pacing.throttle.hold_back),
+            # the retry's own wait in RetryPolicy.delay, the next start from the budget.
             self.stats.responses_429 += 1
             retry_after = parse_retry_after(retry_after_header)
-            pause = self.options.retry.pause_after_429(retry_after)
-            await self._budget.penalise(pause, started)
-            log.info(
-                "HTTP 429: every request sharing this budget pauses %.2fs; rate now %.3g/s",
-                pause,
-                self._budget.rate,
-                extra={"pause": pause},
-            )
+            await hold_back(self._budget, self.options.retry.pause_after_429(retry_after), started)
             raise TransientError("HTTP 429", endpoint=name, retry_after=retry_after)
         if status in (401, 403):
-            raise AuthenticationError(self._refusal(reply, served_at), endpoint=name)
+            refusal = self._auth[reply.endpoint.origin].refusal(reply, served_at)
+            raise AuthenticationError(refusal, endpoint=name)
         if status in RETRYABLE_STATUSES or status >= 500:
             raise TransientError(
                 f"HTTP {status}",
@@ -390,49 +280,18 @@ async def open_client(
     stats: CallStats | None = None,
 ) -> AsyncIterator[CrowdTwistClient]:
     """A client with its own session (always closed) and the connection's shared throttle."""
-    timeout = aiohttp.ClientTimeout(
-        # A body that trickles in never trips the read timeout; one attempt may not take
-        # longer than the retry policy's whole time budget.
-        total=options.retry.max_time,
-        connect=options.connect_timeout,
-        sock_connect=options.connect_timeout,
-        sock_read=options.read_timeout,
-    )
-    # CrowdTwist sets cookies (domain .crowdtwist.com, both hosts); a key-authenticated
-    # client sends none back, so no request is tied to another by state the API never asks for.
-    async with aiohttp.ClientSession(
-        timeout=timeout, raise_for_status=False, cookie_jar=aiohttp.DummyCookieJar()
-    ) as session:
-        # aiohttp resends an idempotent request (DELETE included) once by itself when the
-        # connection drops before the answer; a lost DELETE answer must be checked against
-        # the deletion status instead, and every other retry is ours. aiohttp's own test
-        # client switches this off the same way (there is no public option).
-        session._retry_connection = False
+    async with open_session(options) as session:
         throttle = (throttles or Throttles(options)).for_settings(settings)
-        shared = _shared_budget(settings, options)
         try:
-            yield CrowdTwistClient(
-                settings, session, throttle=throttle, options=options, stats=stats, shared=shared
-            )
+            async with budget_for(settings, throttle, options) as budget:
+                yield CrowdTwistClient(
+                    settings,
+                    session,
+                    throttle=throttle,
+                    options=options,
+                    stats=stats,
+                    budget=budget,
+                )
         except CrowdTwistError as exc:
             exc.redact(settings.redact)
             raise
-        finally:
-            if shared is not None:
-                await shared.aclose()
-
-
-def _shared_budget(settings: ConnectionSettings, options: ClientOptions) -> Budget | None:
-    """The fleet's budget in Redis, when the connection names one (closed per hook call;
-    the Redis connection underneath is shared by every call in the loop)."""
-    if settings.rate_limit_redis_url is None:
-        return None
-    return RedisBudget.connect(
-        settings.rate_limit_redis_url,
-        namespace=budget_namespace(
-            settings.api_key.reveal(), settings.api_origin, settings.pos_origin
-        ),
-        rate=settings.requests_per_second,
-        utilization=settings.target_utilization,
-        connect_timeout=options.connect_timeout,
-    )

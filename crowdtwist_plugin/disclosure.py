@@ -68,13 +68,13 @@ def is_credential(name: str) -> bool:
     """Whether a field of this name holds a security credential."""
     verdict = _VERDICTS.get(name)
     if verdict is None:
-        verdict = _judge(name)
+        verdict = _names_a_credential(name)
         if len(_VERDICTS) < MAX_REMEMBERED:
             _VERDICTS[name] = verdict
     return verdict
 
 
-def _judge(name: str) -> bool:
+def _names_a_credential(name: str) -> bool:
     snake = _SEPARATORS.sub("_", _CAMEL.sub("_", name).lower()).strip("_")
     if snake in CREDENTIAL_NAMES:
         return True

@@ -6,15 +6,7 @@ Error trackers that record frame locals, and anything that prints an object, see
 
 from __future__ import annotations
 
-import hashlib
-
 import attrs
-
-
-def digest(purpose: str, *parts: str) -> str:
-    """A sha256 (hex) of ``purpose`` and ``parts``, a line each: the name of something that
-    belongs to a key (a budget, a throttle, learned readings) that never holds the key."""
-    return hashlib.sha256("\n".join((purpose, *parts)).encode()).hexdigest()
 
 
 @attrs.frozen(repr=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import math
@@ -58,6 +59,18 @@ _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A slower budget would hold a single request longer than a hook call may take.
 MIN_REQUESTS_PER_MINUTE = 1.0
+# The fingerprint's first line. It names the shared budget in Redis, so it stays as it was
+# when only the budget had a name: workers of two versions sharing a key share one budget.
+_FINGERPRINT_PURPOSE = "crowdtwist-rate-budget/1"
+
+
+def connection_fingerprint(api_key: Secret, api_origin: str, pos_origin: str) -> str:
+    """The name of what belongs to one API key and its origins (the shared budget in Redis,
+    this process's throttle), which never holds the key: a sha256 in hex."""
+    # One expression, so that no local of this frame holds the key.
+    return hashlib.sha256(
+        "\n".join((_FINGERPRINT_PURPOSE, api_key.reveal(), api_origin, pos_origin)).encode()
+    ).hexdigest()
 
 
 def _short(value: object) -> str:
@@ -108,6 +121,11 @@ class ConnectionSettings:
         return text
 
     @property
+    def fingerprint(self) -> str:
+        """``connection_fingerprint`` of this connection's key and origins."""
+        return connection_fingerprint(self.api_key, self.api_origin, self.pos_origin)
+
+    @property
     def requests_per_second(self) -> float:
         """The request rate this plugin allows itself."""
         return self.rate_limit_per_minute * self.target_utilization / 60.0
@@ -132,10 +150,10 @@ class ConnectionSettings:
             api_origin=_origin(connection, "api"),
             pos_origin=_origin(connection, "pos"),
             user_id_type=_choice(connection, "user_id_type"),
-            rate_limit_per_minute=_positive(connection, "rate_limit_per_minute", 10_000.0),
-            target_utilization=_utilization(connection.get("target_utilization", 0.75)),
+            rate_limit_per_minute=_positive(connection, "rate_limit_per_minute"),
+            target_utilization=_utilization(_given(connection, "target_utilization")),
             deletion_complete_on_submit=_flag(connection, "deletion_complete_on_submit"),
-            verify_erasure=_flag(connection, "verify_erasure", default=True),
+            verify_erasure=_flag(connection, "verify_erasure"),
             rate_limit_redis_url=_redis_url(connection.get("rate_limit_redis_url")),
             redemptions_since=_since(connection.get("redemptions_since")),
             pinned_readings=_readings(connection),
@@ -150,6 +168,12 @@ class ConnectionSettings:
                 f"{settings.requests_per_second * 60:.3g}"
             )
         return settings
+
+
+def _given(connection: Mapping[str, Any], name: str) -> Any:
+    """The value of ``name`` in ``connection``, else the field's default: the defaults are
+    said once, on ``ConnectionSettings`` (and the schema's are checked against them)."""
+    return connection.get(name, attrs.fields_dict(ConnectionSettings)[name].default)
 
 
 def _since(value: object) -> date:
@@ -189,7 +213,7 @@ def _readings(connection: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 def _hmac(connection: Mapping[str, Any]) -> dict[str, Any]:
     """``auth`` and the HMAC key pair, which are given together or not at all."""
-    auth = connection.get("auth", "api_key")
+    auth = _given(connection, "auth")
     if auth not in AUTH_CHOICES:
         raise ConfigurationError(
             f"auth must be one of {', '.join(AUTH_CHOICES)}, got {_short(auth)}"
@@ -315,7 +339,7 @@ def _region(value: object) -> str | None:
 
 
 def _choice(connection: Mapping[str, Any], name: str) -> UserIdType:
-    value = connection.get(name, "third_party_id")
+    value = _given(connection, name)
     for choice in USER_ID_TYPES:
         if value == choice:
             return choice
@@ -330,8 +354,8 @@ def _number(name: str, value: object) -> float:
     return float(value)
 
 
-def _positive(connection: Mapping[str, Any], name: str, default: float) -> float:
-    value = _number(name, connection.get(name, default))
+def _positive(connection: Mapping[str, Any], name: str) -> float:
+    value = _number(name, _given(connection, name))
     if value <= 0:
         raise ConfigurationError(f"{name} must be greater than 0, got {_short(value)}")
     return value
@@ -344,8 +368,8 @@ def _utilization(value: object) -> float:
     return number
 
 
-def _flag(connection: Mapping[str, Any], name: str, default: bool = False) -> bool:
-    value = connection.get(name, default)
+def _flag(connection: Mapping[str, Any], name: str) -> bool:
+    value = _given(connection, name)
     if not isinstance(value, bool):
         raise ConfigurationError(f"{name} must be true or false, got {_short(value)}")
     return value

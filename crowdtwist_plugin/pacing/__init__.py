@@ -7,7 +7,9 @@
   fleet of workers sharing one API key.
 - ``fair``: the turn (urgent requests first, concurrent hook calls in turns).
 - ``throttle``: ``Throttle``, the in-flight bound around the turn and a budget, with
-  asyncio-throttle's window cap; ``Throttles``, one per connection and event loop.
+  asyncio-throttle's window cap; ``Throttles``, one per connection and event loop;
+  ``budget_for``, the budget a hook call draws from (this process's or the fleet's);
+  ``hold_back``, a 429's pause and cut.
 
 Only ``rules`` and ``fair`` are imported here, so ``options`` can use ``RetryPolicy``
 without loading the rest.

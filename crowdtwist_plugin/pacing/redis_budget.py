@@ -3,7 +3,8 @@
 Each call is one EVALSHA of ``gcra.lua``, which applies ``rules.reserve`` and
 ``rules.penalise`` on Redis's own clock: a 429 seen by any worker pauses all of them and
 cuts the shared rate, and the rate recovers for all. The state is one hash per budget,
-named by a hash of the API key and origins, that expires when idle.
+named by the connection's fingerprint (``settings.connection_fingerprint``: a hash of the
+API key and origins), that expires when idle.
 
 When Redis cannot answer, every call raises ``BudgetStoreError`` (retryable, URL password
 redacted) within the connect timeout: a worker never falls back to sending unshared.
@@ -28,7 +29,6 @@ from crowdtwist_plugin.errors import CrowdTwistError, Detached
 from crowdtwist_plugin.pacing import rules
 from crowdtwist_plugin.pacing.rules import Limits, Reservation
 from crowdtwist_plugin.redis_url import RedisURL, url_error
-from crowdtwist_plugin.secret import digest
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -62,11 +62,6 @@ class BudgetStoreError(CrowdTwistError):
     ) -> None:
         super().__init__(message, endpoint=endpoint)
         self.retryable = retryable
-
-
-def budget_namespace(api_key: str, api_origin: str, pos_origin: str) -> str:
-    """The budget's name for one API key and its origins: a sha256, never the key."""
-    return digest("crowdtwist-rate-budget/1", api_key, api_origin, pos_origin)
 
 
 @functools.cache
@@ -162,7 +157,7 @@ class RedisBudget:
         if isinstance(url, str):
             url = RedisURL.parse(url)
         if not _NAMESPACE.fullmatch(namespace):
-            raise ValueError("namespace must be a sha256 hex digest (see budget_namespace)")
+            raise ValueError("namespace must be a sha256 hex digest (a connection's fingerprint)")
         limits = Limits(rate, utilization, rules.burst_for(rate) if burst is None else burst)
         if not (math.isfinite(connect_timeout) and connect_timeout > 0):
             raise ValueError("connect_timeout must be a positive number of seconds")

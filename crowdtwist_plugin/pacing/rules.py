@@ -205,13 +205,6 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def clock_skew(date_header: str | None, now: float) -> float | None:
-    """Seconds this machine's clock (``now``) is ahead of a response's ``Date`` (negative:
-    behind), or ``None`` without a usable date. ``Date`` has whole seconds only."""
-    served = http_date(date_header or "")
-    return None if served is None else now - served.timestamp()
-
-
 def http_date(text: str) -> datetime | None:
     try:
         when = email.utils.parsedate_to_datetime(text)

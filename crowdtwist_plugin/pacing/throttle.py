@@ -1,4 +1,5 @@
-"""One throttle per connection and event loop: the in-flight bound, the turn, the cap.
+"""One throttle per connection and event loop: the in-flight bound, the turn, the cap;
+and which budget a hook call draws from (``budget_for``).
 
 A request start passes, in order: the turn (``fair.Turn``: urgent requests first, hook
 calls in turns); a semaphore bounding the requests in flight, which only the turn's
@@ -15,16 +16,20 @@ caps that overlap, and on schedule it admits at once and never polls.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from asyncio_throttle.throttler import Throttler
 
 from crowdtwist_plugin.options import ClientOptions, Clock, Sleep
 from crowdtwist_plugin.pacing.fair import Flow, Priority, Turn
+from crowdtwist_plugin.pacing.redis_budget import RedisBudget
 from crowdtwist_plugin.pacing.rules import Budget, Limits, LocalBudget
-from crowdtwist_plugin.secret import digest
 from crowdtwist_plugin.settings import ConnectionSettings
 
+log = logging.getLogger("crowdtwist_plugin")
 # The cap's window is this fraction of the schedule's, so that starts on schedule find
 # the window already clear (a window exactly 1/rate per start would make every start on
 # schedule wait for one poll).
@@ -52,7 +57,7 @@ class Throttle:
     ) -> None:
         self._sleep = sleep
         # This process's budget; a connection with rate_limit_redis_url draws from a
-        # shared one instead (the client passes it to ``acquire``).
+        # shared one instead (see ``budget_for``).
         self.local = LocalBudget(
             Limits(target, utilization), clock or asyncio.get_running_loop().time
         )
@@ -94,27 +99,21 @@ class Throttles:
     """The throttle shared by every call with the same connection in one event loop.
 
     Throttles are created inside the running loop (their locks belong to it) and keyed by
-    a hash of the key, origins and rate, never by the key itself.
+    the connection's fingerprint and rate, never by the key itself.
     """
 
     def __init__(self, options: ClientOptions) -> None:
         self._options = options
         self._per_loop: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[str, Throttle]
+            asyncio.AbstractEventLoop, dict[tuple[str, float], Throttle]
         ] = weakref.WeakKeyDictionary()
 
     def for_settings(self, settings: ConnectionSettings) -> Throttle:
         per_loop = self._per_loop.setdefault(asyncio.get_running_loop(), {})
-        fingerprint = digest(
-            "crowdtwist-throttle/1",
-            settings.api_key.reveal(),
-            settings.api_origin,
-            settings.pos_origin,
-            repr(settings.requests_per_second),
-        )
-        throttle = per_loop.get(fingerprint)
+        key = (settings.fingerprint, settings.requests_per_second)
+        throttle = per_loop.get(key)
         if throttle is None:
-            throttle = per_loop[fingerprint] = Throttle(
+            throttle = per_loop[key] = Throttle(
                 settings.requests_per_second,
                 utilization=settings.target_utilization,
                 max_in_flight=self._options.max_in_flight,
@@ -122,3 +121,38 @@ class Throttles:
                 sleep=self._options.sleep,
             )
         return throttle
+
+
+@asynccontextmanager
+async def budget_for(
+    settings: ConnectionSettings, throttle: Throttle, options: ClientOptions
+) -> AsyncIterator[Budget]:
+    """One hook call's budget: the fleet's in Redis when the connection names one (closed
+    when the call ends; the Redis connection underneath is shared by every call in the
+    loop), else this process's, ``throttle.local``."""
+    if settings.rate_limit_redis_url is None:
+        yield throttle.local
+        return
+    shared = RedisBudget.connect(
+        settings.rate_limit_redis_url,
+        namespace=settings.fingerprint,
+        rate=settings.requests_per_second,
+        utilization=settings.target_utilization,
+        connect_timeout=options.connect_timeout,
+    )
+    try:
+        yield shared
+    finally:
+        await shared.aclose()
+
+
+async def hold_back(budget: Budget, pause: float, started: float) -> None:
+    """After a 429 to a request that started at ``started``: every request sharing
+    ``budget`` waits ``pause`` seconds and the rate is cut (``Budget.penalise``)."""
+    await budget.penalise(pause, started)
+    log.info(
+        "HTTP 429: every request sharing this budget pauses %.2fs; rate now %.3g/s",
+        pause,
+        budget.rate,
+        extra={"pause": pause},
+    )

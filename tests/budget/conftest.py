@@ -20,7 +20,9 @@ import pytest
 import redis
 
 from crowdtwist_plugin.pacing import Limits, LocalBudget, burst_for
-from crowdtwist_plugin.pacing.redis_budget import RedisBudget, budget_namespace
+from crowdtwist_plugin.pacing.redis_budget import RedisBudget
+from crowdtwist_plugin.secret import Secret
+from crowdtwist_plugin.settings import connection_fingerprint
 
 REPO = Path(__file__).resolve().parents[2]
 ENSURE = REPO / ".ci" / "ensure-redis-server"
@@ -159,7 +161,8 @@ def namespace() -> str:
 
 
 def fresh_namespace() -> str:
-    return budget_namespace(f"key-{uuid.uuid4().hex}", "https://api.test", "https://pos.test")
+    key = Secret(f"key-{uuid.uuid4().hex}")
+    return connection_fingerprint(key, "https://api.test", "https://pos.test")
 
 
 class Driven:

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from crowdtwist_plugin.errors import TransientError
-from crowdtwist_plugin.pacing.redis_budget import BudgetStoreError, RedisBudget, budget_namespace
+from crowdtwist_plugin.pacing.redis_budget import BudgetStoreError, RedisBudget
 from crowdtwist_plugin.pacing.rules import RetryPolicy
+from crowdtwist_plugin.secret import Secret
+from crowdtwist_plugin.settings import connection_fingerprint
 from host_stub.sandbox import Sandbox, SandboxConfig
 from tests.budget.conftest import RedisServer
 from tests.helpers.host import FAST_RATE, Host, connection_for
@@ -49,8 +51,8 @@ async def test_a_429_seen_by_one_worker_holds_back_the_other(
     # next start waits out the fleet-wide pause.
     other = RedisBudget.connect(
         private_redis.url,
-        namespace=budget_namespace(
-            connection["api_key"], connection["api_base_url"], connection["pos_base_url"]
+        namespace=connection_fingerprint(
+            Secret(connection["api_key"]), connection["api_base_url"], connection["pos_base_url"]
         ),
         rate=FAST_RATE * 0.75 / 60,
         burst=4,

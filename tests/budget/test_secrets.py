@@ -13,8 +13,10 @@ from collections.abc import Iterator
 import pytest
 
 from crowdtwist_plugin.errors import ConfigurationError
-from crowdtwist_plugin.pacing.redis_budget import KEY_PREFIX, RedisBudget, budget_namespace
+from crowdtwist_plugin.pacing.redis_budget import KEY_PREFIX, RedisBudget
 from crowdtwist_plugin.redis_url import RedisURL
+from crowdtwist_plugin.secret import Secret
+from crowdtwist_plugin.settings import ConnectionSettings, connection_fingerprint
 from tests.budget.conftest import RedisServer
 
 CANARY_KEY = "ctkey-CANARY-7f3e9a1b"
@@ -26,7 +28,7 @@ def everything_said(error: BaseException) -> str:
 
 
 async def test_redis_keys_hold_no_api_key_and_expire(redis_server: RedisServer) -> None:
-    namespace = budget_namespace(CANARY_KEY, "https://api.test", "https://pos.test")
+    namespace = connection_fingerprint(Secret(CANARY_KEY), "https://api.test", "https://pos.test")
     assert CANARY_KEY not in namespace
     async with RedisBudget.connect(
         redis_server.url, namespace=namespace, rate=10.0, burst=2
@@ -48,13 +50,24 @@ async def test_redis_keys_hold_no_api_key_and_expire(redis_server: RedisServer) 
 
 def test_namespace_depends_on_key_and_origins() -> None:
     names = {
-        budget_namespace("key-a", "https://api.test", "https://pos.test"),
-        budget_namespace("key-b", "https://api.test", "https://pos.test"),
-        budget_namespace("key-a", "https://other.test", "https://pos.test"),
-        budget_namespace("key-a", "https://api.test", "https://other.test"),
+        connection_fingerprint(Secret("key-a"), "https://api.test", "https://pos.test"),
+        connection_fingerprint(Secret("key-b"), "https://api.test", "https://pos.test"),
+        connection_fingerprint(Secret("key-a"), "https://other.test", "https://pos.test"),
+        connection_fingerprint(Secret("key-a"), "https://api.test", "https://other.test"),
     }
     assert len(names) == 4
     assert all(re.fullmatch(r"[0-9a-f]{64}", name) for name in names)
+
+
+def test_the_namespace_is_the_one_earlier_versions_used() -> None:
+    """Workers of two versions sharing a key during an upgrade share one budget."""
+    settings = ConnectionSettings.from_mapping(
+        {"api_key": "key-a", "api_subdomain": "api1", "pos_subdomain": "pos1"}
+    )
+    # sha256 of "crowdtwist-rate-budget/1", the key and both origins, a line each
+    assert settings.fingerprint == (
+        "da9faefed4fcf84023d303be85928d0e5f8ad2e454a3951b0352e86400ff3b2a"
+    )
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,15 @@ from jsonschema import Draft202012Validator
 
 import crowdtwist_plugin.plugin
 import host_stub.hookspecs
+from crowdtwist_plugin import readings
 from crowdtwist_plugin.schemas import HOOK_SCHEMAS, SCHEMA_NAMES, load_schema, schema_text
+from crowdtwist_plugin.secret import Secret
+from crowdtwist_plugin.settings import (
+    AUTH_CHOICES,
+    CONNECTION_KEYS,
+    USER_ID_TYPES,
+    ConnectionSettings,
+)
 from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig, run_sandbox
 from tests.packaging.schema_check import (
     assert_connection_matches,
@@ -86,28 +94,33 @@ def test_stats_is_described_and_required(name: str) -> None:
     }
 
 
+# The contract's connection keys are said once, in settings.CONNECTION_KEYS (the keys the
+# validator accepts); the schema must name the same keys, choices and defaults.
+
+
 def test_connection_schema_names_exactly_the_contract_keys() -> None:
-    assert set(load_schema("connection")["properties"]) == {
-        "api_key",
-        "api_subdomain",
-        "pos_subdomain",
-        "api_base_url",
-        "pos_base_url",
-        "user_id_type",
-        "rate_limit_per_minute",
-        "target_utilization",
-        "deletion_complete_on_submit",
-        "verify_erasure",
-        "rate_limit_redis_url",
-        "redemptions_since",
-        "auth",
-        "hmac_public_key",
-        "hmac_private_key",
-        "redemption_history_undated",
-        "member_search_is_active_0",
-        "decide_readings",
-        "phone_region",
-    }
+    assert set(load_schema("connection")["properties"]) == CONNECTION_KEYS
+
+
+def test_connection_schema_enums_are_the_validators_choices() -> None:
+    properties = load_schema("connection")["properties"]
+    choices = {"auth": AUTH_CHOICES, "user_id_type": USER_ID_TYPES, **readings.VALUES}
+    assert {k for k, p in properties.items() if "enum" in p} == set(choices)
+    for key, values in choices.items():
+        assert properties[key]["enum"] == list(values), key
+
+
+def test_connection_schema_defaults_are_the_validators_and_the_settings_defaults() -> None:
+    minimal = ConnectionSettings.from_mapping(GOOD_CONNECTION)
+    for key, schema in load_schema("connection")["properties"].items():
+        if "default" in schema:
+            given = ConnectionSettings.from_mapping({**GOOD_CONNECTION, key: schema["default"]})
+            assert given == minimal, key
+    assert minimal == ConnectionSettings(
+        Secret(GOOD_CONNECTION["api_key"]),
+        "https://api1.crowdtwist.com",
+        "https://pos1.crowdtwist.com",
+    )
 
 
 # --- negative cases: what the schemas must refuse ----------------------------------------------

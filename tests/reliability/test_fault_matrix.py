@@ -363,7 +363,7 @@ def _in_expected(value: float, expected: float | tuple[float, float]) -> bool:
     return value == pytest.approx(expected)
 
 
-# The header is read the same way on both hosts (client._judge): every value on the main
+# The header is read the same way on both hosts (client._final_or_raise): every value on the main
 # host, a representative few on POS.
 POS_RETRY_AFTER = ("absent", "integer", "http-date-future", "garbage", "huge")
 
