@@ -114,7 +114,8 @@ async def _details(
                 f"a {resource.each} record without {', '.join(missing)}: its detail cannot be read",
                 endpoint=resource.endpoint.name,
             )
-    answers = await gather_all(read_resource(client, resource, user_id, p) for p in named)
+    progress = Progress(resource.name, pages_known=len(named))  # one line for the collection
+    answers = await gather_all(read_resource(client, resource, user_id, p, progress) for p in named)
     return [
         {**{f: parent[f] for f in resource.from_record.values()}, **detail}
         for parent, found in zip(named, answers, strict=True)

@@ -38,9 +38,11 @@ async def read_resource(
     resource: Resource,
     user_id: int,
     record: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> list[Any]:
     """Every record of one catalogue row for one user (``record``: the parent record of a
-    detail read), by the row's paging."""
+    detail read, ``progress``: the collection's, shared by its detail reads), by the row's
+    paging."""
     path_args, query = resource.path_args(user_id, record), resource.query(record)
     endpoint, keys, none = resource.endpoint, resource.list_keys, resource.none_codes
     if resource.paging is Paging.PAGED:
@@ -54,7 +56,7 @@ async def read_resource(
         records = [reply.json_object()]
     else:
         records = reply.records(keys)
-    Progress(collection_of(endpoint), pages_known=1).page(len(records))
+    (progress or Progress(collection_of(endpoint), pages_known=1)).page(len(records))
     return records
 
 
