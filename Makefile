@@ -1,23 +1,27 @@
 # Every target is self-sufficient on a fresh clone: it creates its virtual environment and
 # installs what it needs whenever a pyproject.toml or a constraints file changes.
 #
-# Two distributions are built from this repository: the plugin (./pyproject.toml,
-# crowdtwist-privacy-plugin) and the reference host with its sandbox
-# (hosts/privacy-host-stub/pyproject.toml, privacy-host-stub, whose package is host_stub/:
-# the project folder is outside the package so that builds write nothing into it). The
-# development environment has both, editable, plus the dependency groups (test tools,
-# ruff and mypy; pip >= 25.1 installs groups, hence the pip upgrade first).
+# Three distributions are built from this repository: the plugin (./pyproject.toml,
+# crowdtwist-privacy-plugin), the reference host (hosts/privacy-host-stub/pyproject.toml,
+# privacy-host-stub, package host_stub/) and the CrowdTwist sandbox
+# (hosts/crowdtwist-sandbox/pyproject.toml, crowdtwist-sandbox, package
+# crowdtwist_sandbox/); each project folder under hosts/ is outside its package so that
+# builds write nothing into it. The development environment has all three, editable (the
+# host with its `sandbox` extra), plus the dependency groups (test tools, ruff and mypy;
+# pip >= 25.1 installs groups, hence the pip upgrade first).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_NET := --block-network --allowed-hosts=127.0.0.1,localhost --record-mode=none
 HOST_PROJECT := hosts/privacy-host-stub
-PROJECTS := pyproject.toml $(HOST_PROJECT)/pyproject.toml
+SANDBOX_PROJECT := hosts/crowdtwist-sandbox
+PROJECTS := pyproject.toml $(HOST_PROJECT)/pyproject.toml $(SANDBOX_PROJECT)/pyproject.toml
+EDITABLE := -e '.[redis]' -e './$(HOST_PROJECT)[sandbox]' -e ./$(SANDBOX_PROJECT)
 
-# `make test-lowest`: the same suite on the lowest versions both distributions declare
+# `make test-lowest`: the same suite on the lowest versions the three distributions declare
 # (constraints/lowest.txt), then the plugin alone on its own lower bounds
-# (constraints/lowest-plugin.txt), which are lower than the sandbox allows in one process:
+# (constraints/lowest-plugin.txt): its aiohttp 3.11 is lower than the sandbox's 3.14, so
 # there the sandbox runs in a separate process from the first environment.
 LOWEST_VENV ?= .venv-lowest
 LOWEST_BIN := $(LOWEST_VENV)/bin
@@ -31,7 +35,7 @@ PLUGIN_STAMP := $(PLUGIN_VENV)/.installed-stamp
 $(STAMP): $(PROJECTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
-	$(BIN)/python -m pip install --quiet -e '.[redis]' -e ./$(HOST_PROJECT) --group dev
+	$(BIN)/python -m pip install --quiet $(EDITABLE) --group dev
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -54,8 +58,8 @@ $(LOWEST_STAMP): $(PROJECTS) constraints/lowest.txt
 	rm -rf $(LOWEST_VENV)
 	$(PYTHON) -m venv $(LOWEST_VENV)
 	$(LOWEST_BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
-	$(LOWEST_BIN)/python -m pip install --quiet -c constraints/lowest.txt \
-		-e '.[redis]' -e ./$(HOST_PROJECT) --group test
+	$(LOWEST_BIN)/python -m pip install --quiet -c constraints/lowest.txt $(EDITABLE) \
+		--group test
 	touch $(LOWEST_STAMP)
 
 $(PLUGIN_STAMP): $(PROJECTS) constraints/lowest-plugin.txt
@@ -78,6 +82,7 @@ clean:
 	rm -rf $(VENV) $(LOWEST_VENV) $(PLUGIN_VENV) .host_stub .mypy_cache .ruff_cache \
 		.pytest_cache build dist *.egg-info \
 		$(HOST_PROJECT)/build $(HOST_PROJECT)/dist $(HOST_PROJECT)/*.egg-info \
+		$(SANDBOX_PROJECT)/build $(SANDBOX_PROJECT)/dist $(SANDBOX_PROJECT)/*.egg-info \
 		host_stub/build host_stub/*.egg-info  # left by builds before hosts/ existed
 
 bench: $(STAMP)

@@ -27,8 +27,8 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 
-from host_stub.sandbox.members import Member, Store
-from host_stub.sandbox.sandbox_config import SandboxConfig, UndatedRedemptions
+from crowdtwist_sandbox.members import Member, Store
+from crowdtwist_sandbox.sandbox_config import SandboxConfig, UndatedRedemptions
 
 PURCHASES_PAGE = 10
 RECEIPTS_PAGE = 25

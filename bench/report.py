@@ -9,7 +9,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from host_stub.sandbox.sandbox_config import UNDATED_REDEMPTION_READINGS
+from crowdtwist_sandbox.sandbox_config import UNDATED_REDEMPTION_READINGS
 
 SINGLE = "single subject"
 SEQUENTIAL = "single, sequential"

@@ -35,8 +35,8 @@ from bench import report
 from bench.common import LIMIT, LIMITED, REPO, TARGET, admin, email, last_json_line, sandbox
 from bench.minimal import GroundTruth
 from bench.profiling import PROFILE
-from host_stub.sandbox.sandbox_cli import parse_config
-from host_stub.sandbox.sandbox_config import UNDATED_REDEMPTION_READINGS
+from crowdtwist_sandbox.sandbox_cli import parse_config
+from crowdtwist_sandbox.sandbox_config import UNDATED_REDEMPTION_READINGS
 
 WINDOW = 10.0
 TARGET_RATE = TARGET * LIMIT

@@ -141,9 +141,11 @@ class _Deletions:
         reply = await self.client.send_once(
             catalogue.DELETE_USER, {"user_id": crowdtwist_id}, params={"id_type": "id"}
         )
-        return await self._judge(crowdtwist_id, reply)
+        return await self._status_after_delete(crowdtwist_id, reply)
 
-    async def _judge(self, crowdtwist_id: int, reply: Reply) -> Known:
+    async def _status_after_delete(self, crowdtwist_id: int, reply: Reply) -> Known:
+        """What one DELETE's answer says of the user's deletion status (the status
+        endpoint decides when the answer does not)."""
         if reply.status == 404:
             raise InconsistentDataError(
                 "the user was found but CrowdTwist says it cannot be deleted (HTTP 404); "

@@ -51,7 +51,7 @@ from crowdtwist_plugin.ticket import (
 DATA_SETS: tuple[Resource, ...] = tuple(r for r in RESOURCES if r.each is None)
 
 
-def judge(checks: Sequence[Check], checked_at: str) -> Proof:
+def verdict_of_checks(checks: Sequence[Check], checked_at: str) -> Proof:
     """Verified exactly when no check still finds the erased user or its data."""
     resolves = [f"{c.endpoint} by {c.by}" for c in checks if c.outcome == STILL_THERE]
     answers = [c.endpoint for c in checks if c.outcome == STILL_ANSWERS]
@@ -90,7 +90,7 @@ async def prove(client: CrowdTwistClient, users: Sequence[UserDeletion]) -> list
         if user.verified:
             return user
         checks = await _checks(client, user)
-        return attrs.evolve(user, proof=judge(checks, checked_at))
+        return attrs.evolve(user, proof=verdict_of_checks(checks, checked_at))
 
     return await gather_all(one(u) for u in users)
 

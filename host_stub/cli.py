@@ -49,6 +49,7 @@ from host_stub.runner import (
     describe_ticket,
     unverified,
 )
+from host_stub.sandbox_extra import sandbox_missing
 from host_stub.stats import stored_summary
 from host_stub.store import PrivacyRequest, RequestStore, utc_now
 
@@ -64,15 +65,21 @@ def main(
     env = os.environ if environ is None else environ
     console = Console(out or sys.stdout, err or sys.stderr)
     if args_list[:1] == ["sandbox"]:
-        from host_stub.sandbox import main as sandbox_main
+        if missing := sandbox_missing():
+            console.error(missing)
+            return EXIT_USAGE
+        from crowdtwist_sandbox import main as sandbox_main
 
-        return int(sandbox_main(args_list[1:]))
+        return int(sandbox_main(args_list[1:], prog="host-stub sandbox"))
     try:
         args = build_parser(__doc__.splitlines()[0] if __doc__ else None).parse_args(args_list)
     except UsageError as exc:
         console.error(str(exc))
         return EXIT_USAGE
     if args.command == "demo":
+        if missing := sandbox_missing():
+            console.error(missing)
+            return EXIT_USAGE
         from host_stub.demo import run_demo
 
         return run_demo(console, main)

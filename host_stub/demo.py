@@ -39,7 +39,7 @@ def demo_environment(
 
 def run_demo(console: Console, main: Main, workdir: Path = DEMO_DIR) -> int:
     """Start the sandbox, then run check, access, delete (polling) and status."""
-    from host_stub.sandbox import DEMO_PEOPLE, SandboxConfig, SandboxThread
+    from crowdtwist_sandbox import DEMO_PEOPLE, SandboxConfig, SandboxThread
 
     if workdir.exists():
         shutil.rmtree(workdir)

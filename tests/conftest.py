@@ -11,8 +11,8 @@ import pluggy
 import pytest
 
 from crowdtwist_plugin.options import ClientOptions
+from crowdtwist_sandbox import Sandbox, SandboxConfig, run_sandbox
 from host_stub.plugins import make_plugin_manager
-from host_stub.sandbox import Sandbox, SandboxConfig, run_sandbox
 from tests.helpers.host import Host, RetryLog, connection_for, test_options
 from tests.host.echo_plugin import EchoPlugin
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
+from crowdtwist_sandbox import Sandbox, SandboxConfig, SandboxThread
 from tests.budget.conftest import RedisServer
 from tests.helpers.host import Host, connection_for
 from tests.helpers.people import ALICE, CAROL

@@ -12,7 +12,7 @@ from crowdtwist_plugin.pacing.redis_budget import BudgetStoreError, RedisBudget
 from crowdtwist_plugin.pacing.rules import RetryPolicy
 from crowdtwist_plugin.secret import Secret
 from crowdtwist_plugin.settings import connection_fingerprint
-from host_stub.sandbox import Sandbox, SandboxConfig
+from crowdtwist_sandbox import Sandbox, SandboxConfig
 from tests.budget.conftest import RedisServer
 from tests.helpers.host import FAST_RATE, Host, connection_for
 from tests.helpers.people import ALICE_COUNTS, ALICE_IDS, CATEGORIES

@@ -18,8 +18,8 @@ import attrs
 from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.rules import RetryPolicy
 from crowdtwist_plugin.plugin import CrowdTwistPlugin
+from crowdtwist_sandbox import Sandbox
 from host_stub.plugins import call_hook, make_plugin_manager
-from host_stub.sandbox import Sandbox
 from tests.packaging.schema_check import assert_matches_schema
 
 FAST_RATE = 600_000  # requests per minute: the throttle never holds anything back

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from bench.minimal import member_calls
-from host_stub.sandbox import Sandbox
+from crowdtwist_sandbox import Sandbox
 
 
 def held_by_sandbox(sandbox: Sandbox, crowdtwist_id: int) -> dict[str, list[Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from host_stub.sandbox import DEMO_PEOPLE
+from crowdtwist_sandbox import DEMO_PEOPLE
 
 ALICE, ANN, BOB, CAROL, DAVE, ERIN = (
     DEMO_PEOPLE[name] for name in ("alice", "ann", "bob", "carol", "dave", "erin")

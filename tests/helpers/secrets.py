@@ -10,7 +10,7 @@ from urllib.parse import quote, quote_plus
 
 from yarl import URL
 
-from host_stub.sandbox import SandboxConfig
+from crowdtwist_sandbox import SandboxConfig
 
 DEFAULT_KEY = SandboxConfig().api_key
 CANARY_KEY = "a+b/c=d&e%"  # URL encoding changes every one of its special characters

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crowdtwist_plugin.identifiers import PROFILE_FIELDS
-from host_stub.sandbox import DemoPerson
+from crowdtwist_sandbox import DemoPerson
 
 SUBMITTED_AT = "2026-11-27T10:00:00Z"
 

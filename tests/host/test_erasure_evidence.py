@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from crowdtwist_sandbox import SandboxConfig, SandboxThread
 from host_stub.erasure import KEY_ENV
 from host_stub.evidence import canonical
-from host_stub.sandbox import SandboxConfig, SandboxThread
 from host_stub.store import RequestStore
 from tests.helpers.cli import Cli
 from tests.helpers.host import Host

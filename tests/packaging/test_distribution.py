@@ -1,5 +1,6 @@
-"""The two distributions built from this repository: what each wheel holds, its metadata,
-its declared bounds, and that neither needs the other.
+"""The three distributions built from this repository (the plugin, the reference host and
+the CrowdTwist sandbox): what each wheel holds, its metadata, its declared bounds, and
+what each needs of the others: nothing, except the host's optional ``sandbox`` extra.
 
 The wheels are built offline from a copy of the repository (``pip wheel --no-build-isolation
 --no-index``, with the setuptools of the test environment), so the build neither touches
@@ -29,6 +30,7 @@ from crowdtwist_plugin.schemas import SCHEMA_NAMES
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = "crowdtwist-privacy-plugin"
 HOST = "privacy-host-stub"
+SANDBOX = "crowdtwist-sandbox"
 BUILD_LEFTOVERS = shutil.ignore_patterns(
     ".git",
     ".venv*",
@@ -46,7 +48,13 @@ BUILD_LEFTOVERS = shutil.ignore_patterns(
 
 
 HOST_PROJECT = Path("hosts/privacy-host-stub")
-PACKAGES = ("crowdtwist_plugin", "host_stub")
+SANDBOX_PROJECT = Path("hosts/crowdtwist-sandbox")
+PACKAGES = ("crowdtwist_plugin", "host_stub", "crowdtwist_sandbox")
+PYPROJECTS = {
+    PLUGIN: REPO / "pyproject.toml",
+    HOST: REPO / HOST_PROJECT / "pyproject.toml",
+    SANDBOX: REPO / SANDBOX_PROJECT / "pyproject.toml",
+}
 
 
 def files_under(root: Path) -> set[str]:
@@ -55,7 +63,7 @@ def files_under(root: Path) -> set[str]:
 
 @attrs.frozen
 class Built:
-    """A clean copy of the repository after every build of both projects, and what its
+    """A clean copy of the repository after every build of the three projects, and what its
     package folders held before the builds."""
 
     source: Path
@@ -75,7 +83,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     shutil.copytree(REPO, source, ignore=BUILD_LEFTOVERS, symlinks=True)
     before = {package: files_under(source / package) for package in PACKAGES}
     out = tmp_path_factory.mktemp("wheels")
-    for project in (source, source / HOST_PROJECT):
+    for project in (source, source / HOST_PROJECT, source / SANDBOX_PROJECT):
         subprocess.run(
             [
                 sys.executable,
@@ -98,14 +106,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         _setuptools(project, "build_sdist", other)
         _setuptools(project, "build_editable", other)
     found = {p.name.split("-")[0]: p for p in out.glob("*.whl")}
-    assert set(found) == {"crowdtwist_privacy_plugin", "privacy_host_stub"}, found
-    wheels = {PLUGIN: found["crowdtwist_privacy_plugin"], HOST: found["privacy_host_stub"]}
+    wheels = {dist: found.pop(dist.replace("-", "_")) for dist in PYPROJECTS}
+    assert not found, found
     return Built(source, wheels, before)
 
 
 @pytest.fixture(scope="module")
 def wheels(built: Built) -> dict[str, Path]:
-    """Both wheels, built from a clean copy of the repository."""
+    """The three wheels, built from a clean copy of the repository."""
     return built.wheels
 
 
@@ -115,6 +123,7 @@ def test_no_build_writes_inside_a_package(built: Built, package: str) -> None:
     package: no copies of the sources for every search of the tree to find twice."""
     assert files_under(built.source / package) == built.packages_before[package]
     assert (built.source / HOST_PROJECT / "build").is_dir()
+    assert (built.source / SANDBOX_PROJECT / "build").is_dir()
 
 
 def names(wheel: Path) -> set[str]:
@@ -154,21 +163,31 @@ def test_plugin_wheel_holds_the_plugin_only(wheels: dict[str, Path]) -> None:
         *dist_info(info),
     }
     assert files == expected
-    assert not any(n.startswith(("host_stub", "tests", "bench", "cassettes")) for n in files)
+    others = ("host_stub", "crowdtwist_sandbox", "tests", "bench", "cassettes")
+    assert not any(n.startswith(others) for n in files)
 
 
-def test_host_wheel_holds_the_host_and_the_sandbox_only(wheels: dict[str, Path]) -> None:
-    files = names(wheels[HOST])
+@pytest.mark.parametrize(
+    ("dist", "package"), [(HOST, "host_stub"), (SANDBOX, "crowdtwist_sandbox")]
+)
+def test_host_and_sandbox_wheels_hold_their_package_only(
+    wheels: dict[str, Path], dist: str, package: str
+) -> None:
+    files = names(wheels[dist])
     info = next(n.split("/")[0] for n in files if ".dist-info/" in n)
-    expected = sources(REPO / "host_stub", "host_stub") | {
-        "host_stub/py.typed",
-        *dist_info(info),
-    }
+    expected = sources(REPO / package, package) | {f"{package}/py.typed", *dist_info(info)}
     assert files == expected
-    assert "host_stub/sandbox/server.py" in files or "host_stub/sandbox/__init__.py" in files
+    assert f"{package}/__init__.py" in files
 
 
-@pytest.mark.parametrize("dist", [PLUGIN, HOST])
+def test_the_host_wheel_holds_no_sandbox(wheels: dict[str, Path]) -> None:
+    assert not any(
+        n.startswith(("crowdtwist_sandbox/", "host_stub/sandbox/")) for n in names(wheels[HOST])
+    )
+    assert "crowdtwist_sandbox/server.py" in names(wheels[SANDBOX])
+
+
+@pytest.mark.parametrize("dist", list(PYPROJECTS))
 def test_licence_is_the_apache_2_text(wheels: dict[str, Path], dist: str) -> None:
     text = read(wheels[dist], ".dist-info/licenses/LICENSE")
     assert text == (REPO / "LICENSE").read_text(encoding="utf-8")
@@ -230,17 +249,93 @@ def test_host_metadata_and_command(wheels: dict[str, Path]) -> None:
     assert meta["License-Expression"] == "Apache-2.0"
     assert "Typing :: Typed" in (meta.get_all("Classifier") or [])
     requires = meta.get_all("Requires-Dist") or []
-    assert sorted(requires) == sorted(declared(REPO / HOST_PROJECT / "pyproject.toml"))
-    assert not any(name_of(r) == PLUGIN for r in requires)
+    runtime = [r for r in requires if "extra ==" not in r]
+    assert sorted(runtime) == sorted(declared(PYPROJECTS[HOST]))
+    assert {name_of(r) for r in runtime} == {"attrs", "pluggy", "rich", "yarl"}
+    # the sandbox, at this repository's version, and only with the extra
+    assert meta.get_all("Provides-Extra") == ["sandbox"]
+    assert [r for r in requires if "extra ==" in r] == [
+        f'{SANDBOX}>={crowdtwist_plugin.__version__}; extra == "sandbox"'
+    ]
     entry_points = read(wheels[HOST], ".dist-info/entry_points.txt")
     assert entry_points.split() == ["[console_scripts]", "host-stub", "=", "host_stub.cli:main"]
 
 
-def test_both_distributions_are_installed_editable() -> None:
+def test_sandbox_metadata_and_command(wheels: dict[str, Path]) -> None:
+    meta = metadata(wheels[SANDBOX])
+    assert meta["Name"] == SANDBOX
+    assert meta["Version"] == crowdtwist_plugin.__version__  # released together
+    assert meta["License-Expression"] == "Apache-2.0"
+    assert "Typing :: Typed" in (meta.get_all("Classifier") or [])
+    requires = meta.get_all("Requires-Dist") or []
+    assert sorted(requires) == sorted(declared(PYPROJECTS[SANDBOX]))
+    assert {name_of(r) for r in requires} == {"aiohttp", "attrs", "multidict", "yarl"}
+    assert meta.get_all("Provides-Extra") is None
+    assert "local Oracle CrowdTwist service" in (meta.get_payload() or "")
+    entry_points = read(wheels[SANDBOX], ".dist-info/entry_points.txt")
+    command = ["[console_scripts]", "crowdtwist-sandbox", "=", "crowdtwist_sandbox:main"]
+    assert entry_points.split() == command
+
+
+def test_the_three_distributions_are_installed_editable() -> None:
     assert crowdtwist_plugin.__version__ == importlib.metadata.version(PLUGIN)
-    assert importlib.metadata.version(HOST)
+    assert importlib.metadata.version(HOST) == importlib.metadata.version(SANDBOX)
     scripts = importlib.metadata.entry_points(group="console_scripts")
     assert [ep.dist.name for ep in scripts if ep.name == "host-stub" and ep.dist] == [HOST]
+    command = [ep.dist.name for ep in scripts if ep.name == "crowdtwist-sandbox" and ep.dist]
+    assert command == [SANDBOX]
+
+
+# --- what installing one distribution brings ------------------------------------------------
+
+
+def brought(requires: list[str]) -> set[str]:
+    """Every distribution that installing these requirements brings, without extras: the
+    requirements, then theirs as installed here, transitively. A requirement under another
+    marker (a Python version, a platform) counts as brought, though its own requirements
+    are followed only when it is installed here."""
+    seen: set[str] = set()
+    todo = [r for r in requires if "extra ==" not in r]
+    while todo:
+        name = name_of(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:  # under a marker this Python skips
+            continue
+        todo += [r for r in requires if "extra ==" not in r]
+    return seen
+
+
+def test_brought_follows_requirements_transitively() -> None:
+    assert {"aiohttp", "yarl", "multidict", "attrs"} <= brought(["aiohttp>=3"])
+    assert "redis" not in brought([f"{PLUGIN}>=0"])  # an extra is not brought
+    assert "aiohttp" in brought([f"{PLUGIN}>=0"])
+
+
+def test_installing_the_host_alone_brings_no_aiohttp(wheels: dict[str, Path]) -> None:
+    host = brought(metadata(wheels[HOST]).get_all("Requires-Dist") or [])
+    assert "aiohttp" not in host
+    assert not host & {SANDBOX, PLUGIN}
+    with_sandbox = brought([f"{SANDBOX}>=0"])  # what the `sandbox` extra brings
+    assert "aiohttp" in with_sandbox
+
+
+def test_installing_the_sandbox_alone_brings_neither_plugin_nor_host(
+    wheels: dict[str, Path],
+) -> None:
+    sandbox = brought(metadata(wheels[SANDBOX]).get_all("Requires-Dist") or [])
+    assert not sandbox & {PLUGIN, HOST, "pluggy"}
+    assert "aiohttp" in sandbox
+
+
+def test_installing_the_plugin_alone_brings_neither_host_nor_sandbox(
+    wheels: dict[str, Path],
+) -> None:
+    plugin = brought(metadata(wheels[PLUGIN]).get_all("Requires-Dist") or [])
+    assert not plugin & {HOST, SANDBOX, "rich"}
 
 
 # --- declared bounds --------------------------------------------------------------------------
@@ -279,15 +374,20 @@ def pins(constraints: Path) -> dict[str, str]:
 
 
 def test_lowest_constraints_pin_exactly_the_declared_lower_bounds() -> None:
-    plugin = lower_bounds(REPO / "pyproject.toml")
-    host = lower_bounds(REPO / HOST_PROJECT / "pyproject.toml")
+    plugin = lower_bounds(PYPROJECTS[PLUGIN])
     alone = pins(REPO / "constraints" / "lowest-plugin.txt")
     assert alone == plugin  # the plugin alone, on its own lower bounds
-    both = pins(REPO / "constraints" / "lowest.txt")
-    combined = {**plugin, **host, **lower_bounds(REPO / "pyproject.toml", "redis")}
-    for name in set(plugin) & set(host):  # where both declare one, the higher bound wins
-        combined[name] = max(plugin[name], host[name], key=version_key)
-    assert both == combined
+    every = [
+        plugin,
+        lower_bounds(PYPROJECTS[PLUGIN], "redis"),
+        lower_bounds(PYPROJECTS[HOST]),
+        lower_bounds(PYPROJECTS[SANDBOX]),
+    ]
+    combined: dict[str, str] = {}
+    for bounds in every:  # where several declare one, the highest bound wins
+        for name, version in bounds.items():
+            combined[name] = max(version, combined.get(name, version), key=version_key)
+    assert pins(REPO / "constraints" / "lowest.txt") == combined
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -310,23 +410,25 @@ def imported_distributions(package: Path) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("package", "pyproject"),
-    [("crowdtwist_plugin", "pyproject.toml"), ("host_stub", f"{HOST_PROJECT}/pyproject.toml")],
+    ("package", "dist"),
+    [("crowdtwist_plugin", PLUGIN), ("host_stub", HOST), ("crowdtwist_sandbox", SANDBOX)],
 )
-def test_every_imported_distribution_is_declared(package: str, pyproject: str) -> None:
+def test_every_imported_distribution_is_declared(package: str, dist: str) -> None:
     imported = imported_distributions(REPO / package)
-    project = tomllib.loads((REPO / pyproject).read_text(encoding="utf-8"))["project"]
+    pyproject = PYPROJECTS[dist]
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     extras = {
         name_of(requirement)
         for requirements in project.get("optional-dependencies", {}).values()
         for requirement in requirements
     }
-    assert imported - extras == set(lower_bounds(REPO / pyproject))  # extras: imported lazily
-    assert PLUGIN not in imported and HOST not in imported  # neither needs the other
+    assert imported - extras == set(lower_bounds(pyproject))  # extras: imported lazily
+    assert not imported & {PLUGIN, HOST}  # no distribution imports the plugin or the host
+    assert SANDBOX not in imported - extras  # only the host, and only with its extra
 
 
 def test_documentation_names_no_file_outside_the_repository() -> None:
-    documents = [*REPO.glob("*.md"), *REPO.glob("docs/**/*.md"), REPO / "host_stub" / "README.md"]
+    documents = [*REPO.glob("*.md"), *REPO.glob("docs/**/*.md"), *REPO.glob("*/README.md")]
     documents += [REPO / "host_stub" / "hookspecs.py"]
     for document in documents:
         text = document.read_text(encoding="utf-8")

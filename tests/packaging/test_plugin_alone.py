@@ -1,7 +1,7 @@
 """The plugin on its own, as a host installs it: only the plugin, its dependencies and pluggy.
 
 The CrowdTwist sandbox runs in a separate process (``$CROWDTWIST_SANDBOX_PYTHON -m
-host_stub.sandbox``, by default this interpreter), so this module needs neither
+crowdtwist_sandbox``, by default this interpreter), so this module needs neither
 host_stub's dependencies nor the test suite's fixtures. ``make test-lowest`` runs it with
 ``--noconftest`` in an environment holding the plugin's lowest declared versions (where
 aiohttp is older than the sandbox allows), with the sandbox from another environment;
@@ -35,7 +35,7 @@ DELETION_STEP = 0.05
 FAST_RATE = 600_000
 EXPECTED = """
 import json
-from host_stub.sandbox import DEMO_PEOPLE
+from crowdtwist_sandbox import DEMO_PEOPLE
 people = {}
 for name in ("alice", "bob", "carol"):
     person = DEMO_PEOPLE[name]
@@ -63,10 +63,10 @@ print(json.dumps(people))
 
 
 class SandboxProcess:
-    """``python -m host_stub.sandbox`` on free loopback ports, with its admin interface."""
+    """``python -m crowdtwist_sandbox`` on free loopback ports, with its admin interface."""
 
     def __init__(self) -> None:
-        command = [SANDBOX_PYTHON, "-m", "host_stub.sandbox", "--api-port", "0", "--pos-port"]
+        command = [SANDBOX_PYTHON, "-m", "crowdtwist_sandbox", "--api-port", "0", "--pos-port"]
         command += ["0", "--deletion-step", str(DELETION_STEP)]
         self.process = subprocess.Popen(
             command, cwd=REPO, stdout=subprocess.PIPE, text=True, bufsize=1

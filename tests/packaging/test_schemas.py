@@ -27,7 +27,7 @@ from crowdtwist_plugin.settings import (
     USER_ID_TYPES,
     ConnectionSettings,
 )
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig, run_sandbox
+from crowdtwist_sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig, run_sandbox
 from tests.packaging.schema_check import (
     assert_connection_matches,
     assert_matches_schema,

@@ -19,7 +19,7 @@ import attrs
 import pytest
 
 from crowdtwist_plugin.options import ClientOptions
-from host_stub.sandbox import SandboxConfig, run_sandbox
+from crowdtwist_sandbox import SandboxConfig, run_sandbox
 from tests.helpers.cassettes import (
     CASSETTES,
     FILTERS,

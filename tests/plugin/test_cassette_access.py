@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from vcr.cassette import Cassette
 
-from host_stub.sandbox import SandboxConfig
+from crowdtwist_sandbox import SandboxConfig
 from tests.helpers.cassettes import recorded_body, recorded_items
 from tests.helpers.host import Host
 from tests.helpers.people import ALICE, ALICE_COUNTS, CATEGORIES, DEMO_IDS

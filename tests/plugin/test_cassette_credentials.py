@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from vcr.cassette import Cassette
 
-from host_stub.sandbox import SandboxConfig
+from crowdtwist_sandbox import SandboxConfig
 from tests.helpers.host import Host
 from tests.helpers.secrets import HMAC_PRIVATE_KEY, HMAC_PUBLIC_KEY
 

@@ -10,7 +10,7 @@ from vcr.cassette import Cassette
 
 from crowdtwist_plugin.erasure import DATA_SETS
 from crowdtwist_plugin.ticket import STATUS_RANK
-from host_stub.sandbox import SandboxConfig
+from crowdtwist_sandbox import SandboxConfig
 from tests.helpers.cassettes import methods
 from tests.helpers.host import Host
 from tests.helpers.people import ALICE, BOB, DAVE

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
+from crowdtwist_sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
 from tests.helpers.host import Host, connection_for
 from tests.helpers.minimal import held_by_sandbox
 from tests.helpers.people import ALICE, ALICE_COUNTS, CATEGORIES, DEMO_IDS

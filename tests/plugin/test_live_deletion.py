@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from crowdtwist_plugin.ticket import STATUS_RANK
-from host_stub.sandbox import Sandbox, SandboxConfig
+from crowdtwist_sandbox import Sandbox, SandboxConfig
 from tests.helpers.host import Host, connection_for
 from tests.helpers.people import ALICE, ANN, BOB, CAROL, DAVE
 from tests.helpers.tickets import deletion_user, ticket_for

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
+from crowdtwist_sandbox import Sandbox, SandboxConfig, SandboxThread
 from tests.helpers.cli import Cli
 from tests.helpers.host import Host, connection_for
 from tests.helpers.people import ALICE, BOB

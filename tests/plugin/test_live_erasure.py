@@ -9,7 +9,7 @@ import pytest
 
 from crowdtwist_plugin.erasure import DATA_SETS
 from crowdtwist_plugin.errors import CrowdTwistError
-from host_stub.sandbox import Sandbox, SandboxConfig
+from crowdtwist_sandbox import Sandbox, SandboxConfig
 from tests.helpers.host import Host, connection_for
 from tests.helpers.people import ALICE, BOB, CAROL
 from tests.helpers.tickets import deletion_user, profile_labels, ticket_for

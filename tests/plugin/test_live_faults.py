@@ -19,7 +19,7 @@ from crowdtwist_plugin.errors import (
     TransientError,
 )
 from crowdtwist_plugin.pacing.rules import RetryPolicy
-from host_stub.sandbox import Sandbox, SandboxConfig
+from crowdtwist_sandbox import Sandbox, SandboxConfig
 from tests.helpers.host import CeilingRandom, Host, RetryLog, connection_for
 from tests.helpers.people import ALICE, ALICE_COUNTS, ALICE_IDS, CATEGORIES
 from tests.helpers.secrets import CANARY_KEY, exception_texts, leaks_in

@@ -1,5 +1,5 @@
 """HMAC-signed requests (``auth = "hmac"``) against the sandbox in HMAC mode, whose
-verifier is its own implementation of Oracle's page (host_stub/sandbox/hmac_auth.py)."""
+verifier is its own implementation of Oracle's page (crowdtwist_sandbox/hmac_auth.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from crowdtwist_plugin.errors import AuthenticationError, CrowdTwistError
-from host_stub.sandbox import Sandbox, SandboxConfig
+from crowdtwist_sandbox import Sandbox, SandboxConfig
 from tests.helpers.host import Host, connection_for
 from tests.helpers.people import ALICE, ALICE_COUNTS, ALICE_IDS, CATEGORIES
 from tests.helpers.secrets import CANARY_KEY, exception_texts, leaks_in

@@ -11,7 +11,7 @@ import pytest
 
 import crowdtwist_plugin.plugin
 from crowdtwist_plugin.errors import CrowdTwistError
-from host_stub.sandbox import Sandbox
+from crowdtwist_sandbox import Sandbox
 from tests.helpers.host import FAST_RATE, Host, RetryLog, connection_for
 from tests.helpers.tickets import deletion_user, ticket_for
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
-from host_stub.sandbox.sandbox_config import UNDATED_REDEMPTION_READINGS
+from crowdtwist_sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
+from crowdtwist_sandbox.sandbox_config import UNDATED_REDEMPTION_READINGS
 from tests.helpers.host import Host, test_options
 from tests.helpers.minimal import held_by_sandbox, minimal_requests
 from tests.helpers.people import CATEGORIES

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from crowdtwist_plugin.errors import ConfigurationError
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox
+from crowdtwist_sandbox import DEMO_PEOPLE, Sandbox
 from tests.helpers.host import Host, connection_for
 
 PHIL, PHYLLIS = DEMO_PEOPLE["phil"], DEMO_PEOPLE["phyllis"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from crowdtwist_plugin.errors import ConfigurationError
-from host_stub.sandbox import Sandbox, SandboxConfig
+from crowdtwist_sandbox import Sandbox, SandboxConfig
 from tests.helpers.host import Host, connection_for
 from tests.helpers.people import ALICE, ALICE_COUNTS, ALICE_IDS, BOB, CAROL, CATEGORIES
 

@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from host_stub.sandbox import SandboxConfig, SandboxThread
+from crowdtwist_sandbox import SandboxConfig, SandboxThread
 from tests.helpers.host import Host, connection_for
 
 FIELDS = ("order_date", "orderDate", "redemption_date", "date_redeemed")

@@ -7,7 +7,7 @@ import logging
 from collections import Counter
 from typing import Any
 
-from host_stub.sandbox import Sandbox
+from crowdtwist_sandbox import Sandbox
 from tests.helpers.host import Host
 from tests.helpers.people import ALICE, ALICE_IDS, CAROL_IDS
 from tests.helpers.secrets import leaks_in

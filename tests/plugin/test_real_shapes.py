@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from host_stub.sandbox import Sandbox
+from crowdtwist_sandbox import Sandbox
 from tests.helpers.fixed_service import FixedService, bodies, run_fixed_service
 from tests.helpers.host import Host, connection_for
 from tests.helpers.people import ALICE

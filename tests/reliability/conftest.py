@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from crowdtwist_plugin.options import ClientOptions
-from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
+from crowdtwist_sandbox import Sandbox, SandboxConfig, SandboxThread
 from tests.helpers.cli import Cli
 from tests.helpers.host import SHORT_READ, Host, test_options
 from tests.helpers.network import NetworkLog, network_log

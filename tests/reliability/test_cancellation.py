@@ -21,8 +21,8 @@ import aiohttp
 import pytest
 
 from crowdtwist_plugin.pacing.rules import RetryPolicy
+from crowdtwist_sandbox import Sandbox
 from host_stub.plugins import call_hook
-from host_stub.sandbox import Sandbox
 from tests.helpers.host import Host, RetryLog, connection_for
 from tests.helpers.leftovers import nothing_left_behind
 from tests.helpers.people import ALICE_IDS, CAROL_IDS

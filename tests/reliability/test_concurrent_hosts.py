@@ -22,7 +22,7 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
-from host_stub.sandbox import Sandbox, SandboxConfig
+from crowdtwist_sandbox import Sandbox, SandboxConfig
 from host_stub.store import RequestStore
 from tests.helpers.host import FAST_RATE
 from tests.helpers.people import CAROL

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from crowdtwist_sandbox import Sandbox, SandboxConfig, SandboxThread
 from host_stub.crash import CRASH_EXIT, POINTS
-from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
 from host_stub.store import RequestStore
 from tests.helpers import process
 from tests.helpers.cli import Cli

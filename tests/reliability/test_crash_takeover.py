@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from crowdtwist_sandbox import Sandbox, SandboxThread
 from host_stub.claims import Claims, make_owner_id, owner_is_gone, process_start
-from host_stub.sandbox import Sandbox, SandboxThread
 from host_stub.store import RequestStore
 from tests.helpers.cli import Cli
 from tests.helpers.host import Host

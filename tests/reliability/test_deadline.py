@@ -17,7 +17,7 @@ import pytest
 
 from crowdtwist_plugin.errors import TransientError
 from crowdtwist_plugin.pacing.rules import RetryPolicy
-from host_stub.sandbox import Sandbox
+from crowdtwist_sandbox import Sandbox
 from tests.helpers.host import Host, connection_for
 from tests.helpers.leftovers import nothing_left_behind
 from tests.helpers.outcomes import OUTCOMES, classify

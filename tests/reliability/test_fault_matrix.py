@@ -44,7 +44,7 @@ from crowdtwist_plugin.errors import (
     ResponseError,
     TransientError,
 )
-from host_stub.sandbox import Sandbox, run_sandbox
+from crowdtwist_sandbox import Sandbox, run_sandbox
 from tests.helpers.host import SHORT_READ, TEST_RETRY, Host, RetryLog, connection_for
 from tests.helpers.network import NetworkLog
 from tests.helpers.outcomes import OUTCOMES, classify

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from crowdtwist_plugin.settings import ConnectionSettings
-from host_stub.sandbox import Sandbox, SandboxConfig
+from crowdtwist_sandbox import Sandbox, SandboxConfig
 from tests.helpers.host import Host, connection_for
 from tests.helpers.people import ALICE_IDS
 from tests.helpers.secrets import CANARY_KEY, leaks_in

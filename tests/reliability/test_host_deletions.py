@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
+from crowdtwist_sandbox import DEMO_PEOPLE, Sandbox, SandboxThread
 from host_stub.claims import Claims
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxThread
 from host_stub.store import RequestStore
 from tests.helpers.cli import Cli
 from tests.helpers.people import CAROL

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from host_stub.sandbox import DEMO_PEOPLE
+from crowdtwist_sandbox import DEMO_PEOPLE
 from tests.helpers.cli import Cli
 
 PHIL = DEMO_PEOPLE["phil"]

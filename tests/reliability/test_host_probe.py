@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from crowdtwist_sandbox import Sandbox, SandboxConfig, SandboxThread
 from host_stub.probe import _line
-from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
 from tests.helpers.cli import Cli
 from tests.helpers.host import Host
 from tests.helpers.people import ALICE

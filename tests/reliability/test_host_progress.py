@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from crowdtwist_sandbox import Sandbox, SandboxThread
 from host_stub.progress import LOGGER_NAME, Event, event_from
-from host_stub.sandbox import Sandbox, SandboxThread
 from host_stub.stats import accumulate, summary
 from host_stub.store import RequestStore
 from tests.helpers.cli import Cli

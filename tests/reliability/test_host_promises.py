@@ -12,9 +12,9 @@ import signal
 from functools import partial
 from pathlib import Path
 
+from crowdtwist_sandbox import Sandbox, SandboxConfig, SandboxThread
 from host_stub.erasure import KEY_ENV
 from host_stub.plugins import make_plugin_manager
-from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
 from host_stub.store import PrivacyRequest, RequestStore
 from tests.helpers import process
 from tests.helpers.cli import Cli

@@ -26,7 +26,7 @@ from crowdtwist_plugin.options import ClientOptions
 from crowdtwist_plugin.pacing.throttle import Throttle
 from crowdtwist_plugin.reply import Endpoint
 from crowdtwist_plugin.settings import ConnectionSettings
-from host_stub.sandbox import Sandbox
+from crowdtwist_sandbox import Sandbox
 from tests.helpers.host import Host, connection_for
 from tests.helpers.network import NetworkLog
 from tests.helpers.people import ALICE, CAROL, CAROL_IDS

@@ -28,7 +28,7 @@ import pytest
 from yarl import URL
 
 from crowdtwist_plugin.errors import CrowdTwistError
-from host_stub.sandbox import Sandbox, SandboxConfig, run_sandbox
+from crowdtwist_sandbox import Sandbox, SandboxConfig, run_sandbox
 from tests.helpers.host import Host, connection_for
 from tests.helpers.people import BOB
 from tests.helpers.secrets import exception_texts, log_texts

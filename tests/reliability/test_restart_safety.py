@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread
+from crowdtwist_sandbox import Sandbox, SandboxConfig, SandboxThread
 from host_stub.store import RequestStore
 from tests.helpers.cli import Cli
 from tests.helpers.host import Host, connection_for

@@ -24,7 +24,7 @@ import pytest
 import vcr
 
 from crowdtwist_plugin.errors import CrowdTwistError
-from host_stub.sandbox import Sandbox, SandboxConfig, SandboxThread, run_sandbox
+from crowdtwist_sandbox import Sandbox, SandboxConfig, SandboxThread, run_sandbox
 from tests.helpers.cassettes import CASSETTES, FILTERS
 from tests.helpers.cli import Cli
 from tests.helpers.host import Host, connection_for

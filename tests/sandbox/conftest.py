@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from host_stub.sandbox import Sandbox, SandboxConfig, run_sandbox
+from crowdtwist_sandbox import Sandbox, SandboxConfig, run_sandbox
 
 from .sandbox_client import FAST, Client
 

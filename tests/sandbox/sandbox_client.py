@@ -11,7 +11,7 @@ import aiohttp
 import attrs
 from multidict import CIMultiDictProxy
 
-from host_stub.sandbox import Sandbox, SandboxConfig
+from crowdtwist_sandbox import Sandbox, SandboxConfig
 
 FAST = SandboxConfig(deletion_step_seconds=0.1)
 KeyMode = Literal["query", "header", "both", "none"]

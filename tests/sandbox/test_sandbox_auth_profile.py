@@ -6,7 +6,7 @@ from typing import Literal
 
 import pytest
 
-from host_stub.sandbox import DEMO_PEOPLE
+from crowdtwist_sandbox import DEMO_PEOPLE
 
 from .sandbox_client import Client, KeyMode
 

@@ -9,8 +9,8 @@ from typing import Any
 import attrs
 import pytest
 
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig, routes_main, routes_pos
-from host_stub.sandbox.sandbox_config import DATA_SET_ROUTES
+from crowdtwist_sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig, routes_main, routes_pos
+from crowdtwist_sandbox.sandbox_config import DATA_SET_ROUTES
 
 from .sandbox_client import FAST, Client
 

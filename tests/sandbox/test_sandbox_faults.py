@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from host_stub.sandbox import Sandbox
+from crowdtwist_sandbox import Sandbox
 
 from .sandbox_client import Client, Reply
 

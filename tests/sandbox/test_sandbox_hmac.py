@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
-from host_stub.sandbox.sandbox_cli import parse_config
+from crowdtwist_sandbox import DEMO_PEOPLE, Sandbox, SandboxConfig
+from crowdtwist_sandbox.sandbox_cli import parse_config
 
 from .sandbox_client import Reply
 

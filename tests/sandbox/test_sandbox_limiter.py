@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_stub.sandbox import Sandbox
-from host_stub.sandbox.limiter import LeakyBucket, RateLimiter
+from crowdtwist_sandbox import Sandbox
+from crowdtwist_sandbox.limiter import LeakyBucket, RateLimiter
 
 from .sandbox_client import FAST, Client
 

@@ -8,7 +8,7 @@ import attrs
 import pytest
 from yarl import URL
 
-from host_stub.sandbox import DEMO_PEOPLE, Sandbox
+from crowdtwist_sandbox import DEMO_PEOPLE, Sandbox
 
 from .sandbox_client import FAST, Client, days_ago
 

@@ -7,8 +7,8 @@ from typing import Any
 import attrs
 import pytest
 
-from host_stub.sandbox import DEMO_PEOPLE, SandboxConfig
-from host_stub.sandbox.sandbox_cli import main, parse_config
+from crowdtwist_sandbox import DEMO_PEOPLE, SandboxConfig
+from crowdtwist_sandbox.sandbox_cli import main, parse_config
 
 from .sandbox_client import FAST, REDEMPTIONS, Client, days_ago, year_window
 

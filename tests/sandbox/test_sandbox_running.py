@@ -10,7 +10,7 @@ import sys
 import aiohttp
 import pytest
 
-from host_stub.sandbox import DEMO_PEOPLE, SandboxConfig, SandboxThread, main, run_sandbox
+from crowdtwist_sandbox import DEMO_PEOPLE, SandboxConfig, SandboxThread, main, run_sandbox
 
 from .sandbox_client import Client
 
@@ -47,7 +47,7 @@ async def test_cli_serves_until_signalled(signum: signal.Signals) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "host_stub.sandbox",
+        "crowdtwist_sandbox",
         "--api-port",
         "0",
         "--pos-port",

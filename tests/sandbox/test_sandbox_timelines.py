@@ -5,10 +5,10 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from host_stub.sandbox import DEMO_PEOPLE, SandboxConfig
-from host_stub.sandbox.members import Store
-from host_stub.sandbox.people import THREE_YEARS, Timeline
-from host_stub.sandbox.sandbox_cli import parse_config
+from crowdtwist_sandbox import DEMO_PEOPLE, SandboxConfig
+from crowdtwist_sandbox.members import Store
+from crowdtwist_sandbox.people import THREE_YEARS, Timeline
+from crowdtwist_sandbox.sandbox_cli import parse_config
 
 from .sandbox_client import FAST, Client, year_window
 

@@ -10,7 +10,7 @@ import pytest
 from crowdtwist_plugin import catalogue
 from crowdtwist_plugin.errors import ResponseError
 from crowdtwist_plugin.reply import WITHHELD_CODE, WITHHELD_MESSAGE, Reply
-from host_stub.sandbox import hmac_auth
+from crowdtwist_sandbox import hmac_auth
 
 
 def reply(body: Any, status: int = 400, content_type: str = "application/json") -> Reply:

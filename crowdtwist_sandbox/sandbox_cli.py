@@ -1,4 +1,4 @@
-"""``host-stub sandbox``: serve both origins until Ctrl-C."""
+"""``crowdtwist-sandbox`` (also ``host-stub sandbox``): serve both origins until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -26,11 +26,14 @@ HMAC_KEY_ALPHABET = string.ascii_letters + string.digits
 HMAC_KEY_LENGTH = 32
 
 
-def _parser() -> argparse.ArgumentParser:
+PROG = "crowdtwist-sandbox"
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
     """Every option's ``dest`` is the ``SandboxConfig`` field it sets, except ``--hmac``."""
     defaults = SandboxConfig()
     parser = argparse.ArgumentParser(
-        prog="host-stub sandbox", description="A local CrowdTwist API (main and POS origins)."
+        prog=prog, description="A local CrowdTwist API (main and POS origins)."
     )
     add = parser.add_argument
     add("--host", default=defaults.host, help="address to bind (default: %(default)s)")
@@ -171,9 +174,9 @@ def new_hmac_key() -> str:
     return "".join(secrets.choice(HMAC_KEY_ALPHABET) for _ in range(HMAC_KEY_LENGTH))
 
 
-def parse_config(argv: list[str] | None = None) -> SandboxConfig:
+def parse_config(argv: list[str] | None = None, prog: str = PROG) -> SandboxConfig:
     """The configuration the command line asks for; ValueError for a value out of range."""
-    options = vars(_parser().parse_args(argv))
+    options = vars(_parser(prog).parse_args(argv))
     given = [options[field] is not None for field in ("hmac_public_key", "hmac_private_key")]
     generate = options.pop("hmac")
     if any(given) and not all(given) and not generate:
@@ -235,16 +238,18 @@ async def _serve(config: SandboxConfig) -> None:
     print("sandbox stopped", flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """The sandbox's command line; ``prog`` names the command (the host runs it as
+    ``host-stub sandbox``)."""
     try:
-        config = parse_config(argv)
+        config = parse_config(argv, prog)
     except ValueError as err:
-        print(f"host-stub sandbox: {err}", file=sys.stderr)
+        print(f"{prog}: {err}", file=sys.stderr)
         return 2
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(config))
     except OSError as err:
-        print(f"host-stub sandbox: cannot listen on {config.host}: {err}", file=sys.stderr)
+        print(f"{prog}: cannot listen on {config.host}: {err}", file=sys.stderr)
         return 1
     return 0
