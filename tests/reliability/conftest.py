@@ -52,7 +52,9 @@ def cli(tmp_path: Path, cli_sandbox: tuple[SandboxThread, Sandbox], host: Host) 
 
 @pytest.fixture
 def short_timeout(host: Host) -> float:
-    host.configure(connect_timeout=2.0, read_timeout=SHORT_READ)
+    # Few requests in flight: the 0.1 s read timeout then times the sandbox's answer, not
+    # a queue of a subject's dozens of concurrent reads on a busy machine.
+    host.configure(connect_timeout=2.0, read_timeout=SHORT_READ, max_in_flight=4)
     return SHORT_READ
 
 
