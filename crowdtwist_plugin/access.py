@@ -8,7 +8,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 
-from crowdtwist_plugin.catalogue import COLLECTIONS, PROFILE, RESOURCES, Resource, scope
+from crowdtwist_plugin.catalogue import (
+    BY_USER_ID,
+    COLLECTIONS,
+    PROFILE,
+    RESOURCES,
+    Resource,
+    scope,
+)
 from crowdtwist_plugin.categories import categorise
 from crowdtwist_plugin.client import CrowdTwistClient, open_client
 from crowdtwist_plugin.disclosure import withhold_report
@@ -95,7 +102,7 @@ async def collect(
         return found
 
     data: dict[str, list[Any]] = {}
-    for part in await gather_all(branch(r) for r in RESOURCES if r.each is None):
+    for part in await gather_all(map(branch, BY_USER_ID)):
         data.update(part)
     return {name: data[name] for name in COLLECTIONS}
 

@@ -231,6 +231,8 @@ RESOURCES: tuple[Resource, ...] = (
     HOUSEHOLD_INVITATIONS,
 )
 COLLECTIONS = tuple(r.name for r in RESOURCES)
+# The rows addressed by the member's CrowdTwist id (not detail reads of another row).
+BY_USER_ID = tuple(r for r in RESOURCES if r.each is None)
 
 NOT_READ: tuple[NotRead, ...] = (
     NotRead(

@@ -30,7 +30,7 @@ from typing import Any
 import attrs
 
 from crowdtwist_plugin import catalogue
-from crowdtwist_plugin.catalogue import LOOKUPS, RESOURCES, Resource
+from crowdtwist_plugin.catalogue import BY_USER_ID, LOOKUPS, Resource
 from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.identifiers import Held, Identifier, held_by, parse_identifiers, same
 from crowdtwist_plugin.lookup import LookupPlan, Subject, as_id, profile_by, search_members
@@ -48,7 +48,7 @@ from crowdtwist_plugin.ticket import (
 )
 
 # Every data set the report reads that is addressed by the user's CrowdTwist id.
-DATA_SETS: tuple[Resource, ...] = tuple(r for r in RESOURCES if r.each is None)
+DATA_SETS: tuple[Resource, ...] = BY_USER_ID
 
 
 def verdict_of_checks(checks: Sequence[Check], checked_at: str) -> Proof:

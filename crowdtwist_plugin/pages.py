@@ -17,7 +17,7 @@ from crowdtwist_plugin.client import CrowdTwistClient
 from crowdtwist_plugin.errors import InconsistentDataError, ResponseError
 from crowdtwist_plugin.pacing import Priority
 from crowdtwist_plugin.progress import Progress
-from crowdtwist_plugin.reply import Endpoint
+from crowdtwist_plugin.reply import Endpoint, Reply
 from crowdtwist_plugin.tasks import gather_all
 
 MAX_PAGES = 10_000
@@ -50,14 +50,16 @@ async def read_resource(
     if resource.paging is Paging.NUMBERED:
         return await fetch_numbered(client, endpoint, path_args, query, resource.page_size or 50)
     reply = await client.request(endpoint, path_args, params=query)
-    if reply.status in (400, 404) and reply.error_fields()[0] in none:
-        records: list[Any] = []
-    elif resource.paging is Paging.OBJECT:
-        records = [reply.json_object()]
-    else:
-        records = reply.records(keys)
+    records = [] if reply.says_none(none) else _records(resource, reply)
     (progress or Progress(collection_of(endpoint), pages_known=1)).page(len(records))
     return records
+
+
+def _records(resource: Resource, reply: Reply) -> list[Any]:
+    """The records of one answer: an object row's one object, else the row's list."""
+    if resource.paging is Paging.OBJECT:
+        return [reply.json_object()]
+    return reply.records(resource.list_keys)
 
 
 async def first_page(
@@ -73,12 +75,9 @@ async def first_page(
     elif resource.paging is Paging.NUMBERED:
         query |= {"page_size": resource.page_size or 50, "page_number": 1}
     reply = await client.request(resource.endpoint, resource.path_args(user_id), params=query)
-    none = reply.status in (400, 404) and reply.error_fields()[0] in resource.none_codes
-    if reply.user_not_found or none:
+    if reply.user_not_found or reply.says_none(resource.none_codes):
         return None
-    if resource.paging is Paging.OBJECT:
-        return [reply.json_object()]
-    return reply.records(resource.list_keys)
+    return _records(resource, reply)
 
 
 def collection_of(endpoint: Endpoint) -> str:
@@ -107,7 +106,7 @@ async def fetch_paged(
         reply = await client.request(
             endpoint, path_args, params={**params, "page": number}, priority=priority
         )
-        if reply.status in (400, 404) and reply.error_fields()[0] in absent_codes:
+        if reply.says_none(absent_codes):
             return None
         body = reply.json_object()
         paging = body.get("paging")

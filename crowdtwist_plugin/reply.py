@@ -217,6 +217,11 @@ class Reply:
         """
         return self.status == 404 and self.error_fields()[0] == "page_not_found"
 
+    def says_none(self, codes: frozenset[str]) -> bool:
+        """A collection's way of saying the member has none of it: HTTP 400 or 404 with one
+        of ``codes`` (e.g. ``receipt_scanning_inactive``)."""
+        return self.status in (400, 404) and self.error_fields()[0] in codes
+
     def error_fields(self) -> tuple[str, str]:
         """CrowdTwist's error code and message from either envelope (main: ``error`` and
         ``message``; POS: ``reason`` and ``description``), each as sent if it is listed
